@@ -1,7 +1,6 @@
 package harness
 
 import (
-	"bytes"
 	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
@@ -47,9 +46,6 @@ type OrthancOptions struct {
 	// Plugin is the DICOMweb plugin library. Empty means
 	// DefaultDICOMwebPlugin.
 	Plugin string
-	// Verbose runs Orthanc with --verbose, which logs every HTTP request it
-	// serves. Off by default: it slows Orthanc down.
-	Verbose bool
 	// Config holds top-level configuration keys that replace the harness's
 	// own, for example "HttpCompressionEnabled". Nil adds nothing.
 	Config map[string]any
@@ -135,11 +131,7 @@ func startOrthancOnce(t testing.TB, bin, plugin string, opts OrthancOptions) (*O
 		return nil, fmt.Errorf("writing Orthanc config: %w", err)
 	}
 
-	args := []string{o.ConfigPath}
-	if opts.Verbose {
-		args = append([]string{"--verbose"}, args...)
-	}
-	o.proc, err = startProcess("orthanc", dir, bin, args, nil)
+	o.proc, err = startProcess("orthanc", dir, bin, []string{o.ConfigPath}, nil)
 	if err != nil {
 		return nil, err
 	}
@@ -216,17 +208,6 @@ func (o *Orthanc) PID() int { return o.proc.PID() }
 // Client returns a client of Orthanc's REST API with its credentials.
 func (o *Orthanc) Client() *Client {
 	return &Client{BaseURL: o.URL, User: o.User, Password: o.Password}
-}
-
-// LogContains reports whether Orthanc's log so far contains s. With
-// [OrthancOptions.Verbose] the log has a line for every HTTP request.
-func (o *Orthanc) LogContains(t testing.TB, s string) bool {
-	t.Helper()
-	data, err := os.ReadFile(o.proc.logPath)
-	if err != nil {
-		t.Fatalf("reading Orthanc log: %v", err)
-	}
-	return bytes.Contains(data, []byte(s))
 }
 
 // Statistics are the counters of Orthanc's GET /statistics.
