@@ -12,6 +12,15 @@ type SourceFrame struct {
 	PixelSpacing []float64
 	// SliceThickness is in mm; 0 when absent.
 	SliceThickness float64
+	// SpacingBetweenSlices is in mm; 0 when absent.
+	SpacingBetweenSlices float64
+	// RowPositionInTotalImagePixelMatrix and
+	// ColumnPositionInTotalImagePixelMatrix place a tile of a slide
+	// microscopy image (1-based; 0 when the image is not tiled). For
+	// TILED_FULL images, which list no per-frame positions, they are computed
+	// from the tiling (PS3.3 C.7.6.17.3).
+	RowPositionInTotalImagePixelMatrix    int
+	ColumnPositionInTotalImagePixelMatrix int
 }
 
 // SourceInstance is the geometry of one image a SEG may be derived from. It
@@ -34,6 +43,9 @@ type SourceInstance struct {
 	// slide microscopy image; 0 otherwise.
 	TotalPixelMatrixRows    int
 	TotalPixelMatrixColumns int
+	// DimensionOrganizationType is TILED_FULL, TILED_SPARSE, 3D, ... or
+	// empty.
+	DimensionOrganizationType string
 }
 
 // SourceSet holds the source instances known for a check, by SOP Instance

@@ -1,0 +1,182 @@
+package qc
+
+import (
+	"bufio"
+	"errors"
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+
+	"github.com/suyashkumar/dicom"
+	"github.com/suyashkumar/dicom/pkg/dicomio"
+	"github.com/suyashkumar/dicom/pkg/tag"
+)
+
+// ReadSourceInstance reads the geometry of one source image from a DICOM
+// Part 10 stream. It reads r only up to the end of Pixel Data, whose value
+// it skips without holding it, and may read a few KiB beyond that through
+// its buffer; the caller drains what is left (a gateway forwarding a STOW-RS
+// part tees the part through it). Multi-frame images are read through their
+// functional groups (PS3.3 C.7.6.16), so Enhanced CT and MR, and slide
+// microscopy tiles, are placed per frame. Images without a Frame of
+// Reference (CR, DX) give frames without position.
+//
+// An input without the Part 10 preamble gives [ErrNotDICOM]; a data set that
+// cannot be parsed or whose geometry attributes hold invalid values gives an
+// error wrapping [ErrInvalidSource].
+func ReadSourceInstance(r io.Reader) (*SourceInstance, error) {
+	br := bufio.NewReader(r)
+	head, err := br.Peek(132)
+	if err != nil || string(head[128:]) != "DICM" {
+		return nil, ErrNotDICOM
+	}
+
+	p, err := dicom.NewParser(br, dicomio.LimitReadUntilEOF, nil,
+		dicom.SkipPixelData(),
+		dicom.AllowUnknownSpecificCharacterSet(),
+		dicom.AllowMissingMetaElementGroupLength())
+	if err != nil {
+		return nil, fmt.Errorf("reading source header: %w: %w", ErrInvalidSource, err)
+	}
+
+	var elems []*dicom.Element
+	for {
+		e, err := p.Next()
+		if errors.Is(err, io.EOF) || errors.Is(err, dicom.ErrorEndOfDICOM) {
+			break
+		}
+		if err != nil {
+			return nil, fmt.Errorf("reading source data set: %w: %w", ErrInvalidSource, err)
+		}
+		elems = append(elems, e)
+		// Nothing after Pixel Data is geometry; stop there so that a stream
+		// is not read further than needed.
+		if e.Tag.Group >= tag.PixelData.Group {
+			break
+		}
+	}
+	return sourceFromAttrs(datasetAttrs(elems))
+}
+
+// SourceFromDataset reads the geometry of one source image from a parsed
+// data set, as [ReadSourceInstance] does from a stream.
+func SourceFromDataset(ds dicom.Dataset) (*SourceInstance, error) {
+	return sourceFromAttrs(datasetAttrs(ds.Elements))
+}
+
+// datasetAttrs gives [attrs] access to the elements of a data set or item.
+type datasetAttrs []*dicom.Element
+
+// find returns the element with tag t, or nil.
+func (d datasetAttrs) find(t tag.Tag) *dicom.Element {
+	for _, e := range d {
+		if e.Tag == t {
+			return e
+		}
+	}
+	return nil
+}
+
+func (d datasetAttrs) strings(t tag.Tag) []string {
+	e := d.find(t)
+	if e == nil || e.Value == nil {
+		return nil
+	}
+	switch v := e.Value.GetValue().(type) {
+	case []string:
+		out := make([]string, 0, len(v))
+		for _, s := range v {
+			out = append(out, strings.Trim(s, " \x00"))
+		}
+		if len(out) == 1 && out[0] == "" {
+			return nil
+		}
+		return out
+	case []int:
+		out := make([]string, len(v))
+		for i, n := range v {
+			out[i] = strconv.Itoa(n)
+		}
+		return out
+	}
+	return nil
+}
+
+func (d datasetAttrs) floats(t tag.Tag) ([]float64, error) {
+	e := d.find(t)
+	if e == nil || e.Value == nil {
+		return nil, nil
+	}
+	switch v := e.Value.GetValue().(type) {
+	case []float64:
+		if len(v) == 0 {
+			return nil, nil
+		}
+		return v, nil
+	case []int:
+		out := make([]float64, len(v))
+		for i, n := range v {
+			out[i] = float64(n)
+		}
+		return out, nil
+	}
+	texts := d.strings(t)
+	if texts == nil {
+		return nil, nil
+	}
+	out := make([]float64, len(texts))
+	for i, s := range texts {
+		f, err := parseDS(s)
+		if err != nil {
+			return nil, err
+		}
+		out[i] = f
+	}
+	return out, nil
+}
+
+func (d datasetAttrs) ints(t tag.Tag) ([]int, error) {
+	e := d.find(t)
+	if e == nil || e.Value == nil {
+		return nil, nil
+	}
+	if v, ok := e.Value.GetValue().([]int); ok {
+		if len(v) == 0 {
+			return nil, nil
+		}
+		return v, nil
+	}
+	texts := d.strings(t)
+	if texts == nil {
+		return nil, nil
+	}
+	out := make([]int, len(texts))
+	for i, s := range texts {
+		n, err := parseIS(s)
+		if err != nil {
+			return nil, err
+		}
+		out[i] = n
+	}
+	return out, nil
+}
+
+func (d datasetAttrs) items(t tag.Tag) []attrs {
+	e := d.find(t)
+	if e == nil || e.Value == nil {
+		return nil
+	}
+	seq, ok := e.Value.GetValue().([]*dicom.SequenceItemValue)
+	if !ok || len(seq) == 0 {
+		return nil
+	}
+	out := make([]attrs, 0, len(seq))
+	for _, item := range seq {
+		elems, _ := item.GetValue().([]*dicom.Element)
+		out = append(out, datasetAttrs(elems))
+	}
+	return out
+}
+
+var _ attrs = datasetAttrs(nil)
