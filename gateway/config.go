@@ -1,0 +1,573 @@
+package gateway
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/url"
+	"os"
+	"reflect"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"go.yaml.in/yaml/v3"
+)
+
+// Upstream kinds, the values of [Config.UpstreamKind].
+const (
+	// UpstreamOrthanc is an Orthanc server with its DICOMweb plugin: the
+	// gateway may tag accepted SEGs through Orthanc's REST API.
+	UpstreamOrthanc = "orthanc"
+	// UpstreamDICOMweb is any other DICOMweb origin server.
+	UpstreamDICOMweb = "dicomweb"
+)
+
+// envPrefix starts the name of every environment variable the gateway
+// reads: the setting's YAML key in upper case, so listen is QCGATE_LISTEN.
+const envPrefix = "QCGATE_"
+
+// Config holds every setting of "qcgate serve". Its YAML keys are the
+// names of the settings; the same names in upper case with the QCGATE_
+// prefix are environment variables, and with dashes for underscores they
+// are flags. [DefaultConfig] gives the defaults.
+type Config struct {
+	// Listen is the host:port the gateway listens on. Default
+	// 127.0.0.1:8080.
+	Listen string `yaml:"listen"`
+	// Upstream is the DICOMweb root URL of the archive, for example
+	// http://127.0.0.1:8042/dicom-web. Required.
+	Upstream string `yaml:"upstream"`
+	// UpstreamKind is "orthanc" (default) or "dicomweb".
+	UpstreamKind string `yaml:"upstream_kind"`
+	// UpstreamWADOURI is the WADO-URI endpoint (PS3.18 9) that /wado is
+	// passed to. Empty (default) means the upstream's origin plus "/wado",
+	// where Orthanc serves it.
+	UpstreamWADOURI string `yaml:"upstream_wado_uri"`
+	// OrthancRoot is the root of Orthanc's REST API, used only to tag SEGs.
+	// Empty (default) means the upstream URL without its last path segment.
+	OrthancRoot string `yaml:"orthanc_root"`
+	// UpstreamUser is the HTTP Basic user the gateway sends upstream;
+	// empty (default) sends no credentials.
+	UpstreamUser string `yaml:"upstream_user"`
+	// UpstreamPassword is the upstream password. It comes only from the
+	// environment (QCGATE_UPSTREAM_PASSWORD) or from UpstreamPasswordFile,
+	// never from the YAML file, and is redacted when printed or logged.
+	UpstreamPassword Secret `yaml:"-"`
+	// UpstreamPasswordFile is a file holding the upstream password (one
+	// line; a final newline is dropped). Empty (default) means none.
+	UpstreamPasswordFile string `yaml:"upstream_password_file"`
+	// UpstreamTimeout bounds the wait for the upstream's answer headers
+	// after a request was sent, and whole metadata lookups. Default 30s.
+	UpstreamTimeout time.Duration `yaml:"upstream_timeout"`
+	// OrthancTagging writes each accepted SEG's decision and report ID as
+	// Orthanc user metadata. Default: on when UpstreamKind is orthanc.
+	OrthancTagging *bool `yaml:"orthanc_tagging"`
+	// Store is where reports are kept: an SQLite file path (default
+	// ./qcgate.db) or "sqlite:PATH".
+	Store string `yaml:"store"`
+	// Profile is a QC profile file; empty (default) means the built-in
+	// profile.
+	Profile string `yaml:"profile"`
+	// MaxSEGPartBytes bounds one SEG part of a STOW-RS request, which the
+	// gateway holds in memory to check it; larger ones get 413. Bytes, with
+	// an optional unit (KiB, MiB, GiB, KB, MB, GB). Default 512MiB.
+	MaxSEGPartBytes ByteSize `yaml:"max_seg_part_bytes"`
+	// MaxRequestBytes bounds a whole STOW-RS request body, in bytes with an
+	// optional unit; 0 (default) means no limit. Non-SEG parts stream
+	// through, so a large request does not need memory.
+	MaxRequestBytes ByteSize `yaml:"max_request_bytes"`
+	// PublicURL is the gateway's external base URL, for example
+	// https://pacs.example.org, which Retrieve URLs and BulkDataURIs in
+	// answers start with. Empty (default) means the scheme and Host of each
+	// request.
+	PublicURL string `yaml:"public_url"`
+	// LogLevel is debug, info (default), warn or error.
+	LogLevel string `yaml:"log_level"`
+	// LogUIDs lets access records and logs carry DICOM UIDs. Default false:
+	// UIDs can identify a patient's study, so they are left out.
+	LogUIDs bool `yaml:"log_uids"`
+	// MetadataCacheSize is how many series' WADO-RS metadata the gateway
+	// keeps for SEG checks. Default 256; 0 turns the cache off.
+	MetadataCacheSize int `yaml:"metadata_cache_size"`
+	// MetadataCacheTTL is how long cached series metadata is used. Default
+	// 5m.
+	MetadataCacheTTL time.Duration `yaml:"metadata_cache_ttl"`
+	// ReadHeaderTimeout bounds the reading of a client's request headers.
+	// Default 10s.
+	ReadHeaderTimeout time.Duration `yaml:"read_header_timeout"`
+	// ShutdownTimeout is how long a shutdown waits for in-flight requests,
+	// such as a STOW-RS upload, to finish. Default 60s.
+	ShutdownTimeout time.Duration `yaml:"shutdown_timeout"`
+}
+
+// DefaultConfig returns the defaults of every setting.
+func DefaultConfig() *Config {
+	return &Config{
+		Listen:            "127.0.0.1:8080",
+		UpstreamKind:      UpstreamOrthanc,
+		UpstreamTimeout:   30 * time.Second,
+		Store:             "./qcgate.db",
+		MaxSEGPartBytes:   512 * MiB,
+		LogLevel:          "info",
+		MetadataCacheSize: 256,
+		MetadataCacheTTL:  5 * time.Minute,
+		ReadHeaderTimeout: 10 * time.Second,
+		ShutdownTimeout:   60 * time.Second,
+	}
+}
+
+// LoadOptions says where [LoadConfig] reads settings from, in increasing
+// precedence.
+type LoadOptions struct {
+	// File is a YAML config file; empty means none.
+	File string
+	// Env holds "NAME=value" pairs, as [os.Environ] returns them; only
+	// QCGATE_ names are read. Nil means no environment.
+	Env []string
+	// Flags maps setting names (the YAML keys) to values given on the
+	// command line; they win over everything else.
+	Flags map[string]string
+}
+
+// LoadConfig builds a configuration from the defaults, then the file, then
+// QCGATE_ environment variables, then flags, reads the password file if
+// one is named, and validates the result. Its error lists every problem.
+func LoadConfig(opts LoadOptions) (*Config, error) {
+	c := DefaultConfig()
+	var errs []error
+	if opts.File != "" {
+		if err := c.decodeFile(opts.File); err != nil {
+			return nil, err
+		}
+	}
+
+	// Environment variables, then flags, each a string set by name.
+	for _, kv := range opts.Env {
+		name, value, ok := strings.Cut(kv, "=")
+		if !ok || !strings.HasPrefix(name, envPrefix) {
+			continue
+		}
+		key := strings.ToLower(strings.TrimPrefix(name, envPrefix))
+		if key == "upstream_password" {
+			c.UpstreamPassword = Secret(value)
+			continue
+		}
+		if err := c.Set(key, value); err != nil {
+			errs = append(errs, fmt.Errorf("environment %s: %w", name, err))
+		}
+	}
+	flagKeys := make([]string, 0, len(opts.Flags))
+	for k := range opts.Flags {
+		flagKeys = append(flagKeys, k)
+	}
+	slices.Sort(flagKeys)
+	for _, k := range flagKeys {
+		if err := c.Set(k, opts.Flags[k]); err != nil {
+			errs = append(errs, fmt.Errorf("flag --%s: %w", flagName(k), err))
+		}
+	}
+
+	// The password file is read once every source has had its say.
+	if c.UpstreamPasswordFile != "" && c.UpstreamPassword == "" {
+		b, err := os.ReadFile(c.UpstreamPasswordFile)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("upstream_password_file: %w", err))
+		} else {
+			c.UpstreamPassword = Secret(strings.TrimRight(string(b), "\r\n"))
+		}
+	} else if c.UpstreamPasswordFile != "" {
+		errs = append(errs, errors.New("upstream_password and upstream_password_file: "+
+			"both set: give only one"))
+	}
+	if err := c.Validate(); err != nil {
+		errs = append(errs, err)
+	}
+	if err := errors.Join(errs...); err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrConfig, err)
+	}
+	return c, nil
+}
+
+// decodeFile reads a YAML file into c, refusing unknown keys.
+func (c *Config) decodeFile(path string) error {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return fmt.Errorf("%w: reading %s: %w", ErrConfig, path, err)
+	}
+	dec := yaml.NewDecoder(bytes.NewReader(b))
+	dec.KnownFields(true)
+	if err := dec.Decode(c); err != nil && !errors.Is(err, io.EOF) {
+		return fmt.Errorf("%w: %s: %w", ErrConfig, path, err)
+	}
+	return nil
+}
+
+// Settings returns the names of every setting, in the order of [Config]'s
+// fields, as YAML keys. The password is not among them: it has no key.
+func Settings() []string {
+	t := reflect.TypeFor[Config]()
+	var keys []string
+	for i := range t.NumField() {
+		if k := yamlKey(t.Field(i)); k != "" {
+			keys = append(keys, k)
+		}
+	}
+	return keys
+}
+
+// Set sets the setting named key (its YAML key) from its text form, as an
+// environment variable or flag gives it. Booleans take strconv.ParseBool's
+// forms, durations time.ParseDuration's, sizes [ParseByteSize]'s.
+func (c *Config) Set(key, value string) error {
+	v := reflect.ValueOf(c).Elem()
+	t := v.Type()
+	for i := range t.NumField() {
+		if yamlKey(t.Field(i)) != key {
+			continue
+		}
+		if err := setField(v.Field(i), value); err != nil {
+			return fmt.Errorf("%s: %w", key, err)
+		}
+		return nil
+	}
+	return fmt.Errorf("%w: %q", ErrUnknownSetting, key)
+}
+
+// setField parses value into f according to f's type.
+func setField(f reflect.Value, value string) error {
+	switch p := f.Addr().Interface().(type) {
+	case *string:
+		*p = value
+	case *bool:
+		b, err := strconv.ParseBool(value)
+		if err != nil {
+			return fmt.Errorf("%q is not a boolean", value)
+		}
+		*p = b
+	case **bool:
+		b, err := strconv.ParseBool(value)
+		if err != nil {
+			return fmt.Errorf("%q is not a boolean", value)
+		}
+		*p = &b
+	case *int:
+		n, err := strconv.Atoi(value)
+		if err != nil {
+			return fmt.Errorf("%q is not an integer", value)
+		}
+		*p = n
+	case *time.Duration:
+		d, err := time.ParseDuration(value)
+		if err != nil {
+			return fmt.Errorf("%q is not a duration such as 30s or 5m", value)
+		}
+		*p = d
+	case *ByteSize:
+		n, err := ParseByteSize(value)
+		if err != nil {
+			return err
+		}
+		*p = n
+	default:
+		// Programmer error: a Config field of a type not handled here.
+		panic(fmt.Sprintf("gateway: setting of unhandled type %s", f.Type()))
+	}
+	return nil
+}
+
+// yamlKey returns the YAML key of a Config field, or "" when it has none.
+func yamlKey(f reflect.StructField) string {
+	k, _, _ := strings.Cut(f.Tag.Get("yaml"), ",")
+	if k == "-" {
+		return ""
+	}
+	return k
+}
+
+// flagName returns the command-line flag name of a setting.
+func flagName(key string) string { return strings.ReplaceAll(key, "_", "-") }
+
+// FlagName returns the command-line flag of the setting named key, for
+// example "max-seg-part-bytes" for max_seg_part_bytes.
+func FlagName(key string) string { return flagName(key) }
+
+// EnvName returns the environment variable of the setting named key, for
+// example QCGATE_LISTEN for listen.
+func EnvName(key string) string { return envPrefix + strings.ToUpper(key) }
+
+// Validate checks every setting and reports all problems at once, each as
+// "setting: what is wrong: what is required". It changes nothing.
+func (c *Config) Validate() error {
+	var errs []error
+	bad := func(format string, args ...any) {
+		errs = append(errs, fmt.Errorf(format, args...))
+	}
+
+	if _, port, err := net.SplitHostPort(c.Listen); err != nil {
+		bad("listen %q: %w: must be host:port", c.Listen, err)
+	} else if n, err := strconv.Atoi(port); err != nil || n < 0 || n > 65535 {
+		bad("listen %q: port must be a number from 0 to 65535", c.Listen)
+	}
+	if c.Upstream == "" {
+		bad("upstream: missing: the upstream DICOMweb root URL is required")
+	} else if err := checkBaseURL(c.Upstream); err != nil {
+		bad("upstream %q: %w", c.Upstream, err)
+	}
+	if c.UpstreamKind != UpstreamOrthanc && c.UpstreamKind != UpstreamDICOMweb {
+		bad("upstream_kind %q: must be %s or %s", c.UpstreamKind, UpstreamOrthanc,
+			UpstreamDICOMweb)
+	}
+	for key, u := range map[string]string{"upstream_wado_uri": c.UpstreamWADOURI,
+		"orthanc_root": c.OrthancRoot, "public_url": c.PublicURL} {
+		if u == "" {
+			continue
+		}
+		if err := checkBaseURL(u); err != nil {
+			bad("%s %q: %w", key, u, err)
+		}
+	}
+	if c.UpstreamPassword != "" && c.UpstreamUser == "" {
+		bad("upstream_user: missing: required when an upstream password is set")
+	}
+	if c.OrthancTagging != nil && *c.OrthancTagging && c.UpstreamKind != UpstreamOrthanc {
+		bad("orthanc_tagging: on with upstream_kind %q: needs upstream_kind orthanc",
+			c.UpstreamKind)
+	}
+	if c.UpstreamTimeout <= 0 {
+		bad("upstream_timeout %s: must be positive", c.UpstreamTimeout)
+	}
+	if c.Store == "" {
+		bad("store: missing: an SQLite file path is required")
+	}
+	if c.MaxSEGPartBytes <= 0 {
+		bad("max_seg_part_bytes %d: must be positive", c.MaxSEGPartBytes)
+	}
+	if c.MaxRequestBytes < 0 {
+		bad("max_request_bytes %d: must be 0 (no limit) or positive", c.MaxRequestBytes)
+	}
+	if _, err := c.SlogLevel(); err != nil {
+		bad("log_level %q: must be debug, info, warn or error", c.LogLevel)
+	}
+	if c.MetadataCacheSize < 0 {
+		bad("metadata_cache_size %d: must be 0 (off) or positive", c.MetadataCacheSize)
+	}
+	if c.MetadataCacheTTL < 0 {
+		bad("metadata_cache_ttl %s: must not be negative", c.MetadataCacheTTL)
+	}
+	if c.ReadHeaderTimeout <= 0 {
+		bad("read_header_timeout %s: must be positive", c.ReadHeaderTimeout)
+	}
+	if c.ShutdownTimeout < 0 {
+		bad("shutdown_timeout %s: must not be negative", c.ShutdownTimeout)
+	}
+	return errors.Join(errs...)
+}
+
+// checkBaseURL checks that s is an absolute http or https URL without
+// query, fragment or credentials.
+func checkBaseURL(s string) error {
+	u, err := url.Parse(s)
+	if err != nil {
+		return fmt.Errorf("not a URL: %w", err)
+	}
+	switch {
+	case u.Scheme != "http" && u.Scheme != "https":
+		return errors.New("must be an http or https URL")
+	case u.Host == "":
+		return errors.New("must name a host")
+	case u.User != nil:
+		return errors.New("must not hold credentials: use upstream_user and the password")
+	case u.RawQuery != "" || u.Fragment != "":
+		return errors.New("must not have a query or fragment")
+	}
+	return nil
+}
+
+// SlogLevel returns LogLevel as a [slog.Level].
+func (c *Config) SlogLevel() (slog.Level, error) {
+	var l slog.Level
+	err := l.UnmarshalText([]byte(c.LogLevel))
+	if err != nil || !slices.Contains([]string{"debug", "info", "warn", "error"},
+		strings.ToLower(c.LogLevel)) {
+		return 0, fmt.Errorf("unknown log level %q", c.LogLevel)
+	}
+	return l, nil
+}
+
+// TaggingEnabled reports whether accepted SEGs are tagged in Orthanc.
+func (c *Config) TaggingEnabled() bool {
+	if c.OrthancTagging != nil {
+		return *c.OrthancTagging
+	}
+	return c.UpstreamKind == UpstreamOrthanc
+}
+
+// Warnings returns the settings that work but are unsafe or degrade the
+// gateway, in words meant for a log record at Warn level.
+func (c *Config) Warnings() []string {
+	var w []string
+	if host, _, err := net.SplitHostPort(c.Listen); err == nil {
+		if ip := net.ParseIP(host); host == "" || (ip != nil && !ip.IsLoopback()) {
+			w = append(w, "listening on a non-loopback address: the gateway has no "+
+				"authentication of its own yet; put it behind one")
+		}
+	}
+	if u, err := url.Parse(c.Upstream); err == nil && u.Scheme == "http" &&
+		c.UpstreamPassword != "" && !isLoopbackHost(u.Hostname()) {
+		w = append(w, "upstream credentials are sent over plain http to a remote host")
+	}
+	if c.LogUIDs {
+		w = append(w, "log_uids is on: logs carry DICOM UIDs")
+	}
+	if c.UpstreamKind == UpstreamOrthanc && !c.TaggingEnabled() {
+		w = append(w, "orthanc_tagging is off: QC decisions are not written to the archive")
+	}
+	if c.MetadataCacheSize == 0 {
+		w = append(w, "metadata_cache_size is 0: every SEG check fetches its source metadata")
+	}
+	return w
+}
+
+// isLoopbackHost reports whether host is localhost or a loopback address.
+func isLoopbackHost(host string) bool {
+	if strings.EqualFold(host, "localhost") {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
+
+// String returns the configuration as YAML, with the password redacted.
+func (c *Config) String() string {
+	b, err := yaml.Marshal(c)
+	if err != nil {
+		return fmt.Sprintf("config: %v", err)
+	}
+	pw := "upstream_password: \"\"\n"
+	if c.UpstreamPassword != "" {
+		pw = "upstream_password: " + redacted + "\n"
+	}
+	return string(b) + pw
+}
+
+// LogValue implements [slog.LogValuer]: every setting as an attribute, the
+// password redacted.
+func (c *Config) LogValue() slog.Value {
+	v := reflect.ValueOf(c).Elem()
+	t := v.Type()
+	attrs := make([]slog.Attr, 0, t.NumField())
+	for i := range t.NumField() {
+		key := yamlKey(t.Field(i))
+		if key == "" {
+			continue
+		}
+		f := v.Field(i)
+		if f.Kind() == reflect.Pointer {
+			if f.IsNil() {
+				continue
+			}
+			f = f.Elem()
+		}
+		attrs = append(attrs, slog.Any(key, f.Interface()))
+	}
+	attrs = append(attrs, slog.Any("upstream_password", c.UpstreamPassword))
+	return slog.GroupValue(attrs...)
+}
+
+// redacted replaces a secret wherever it would be printed.
+const redacted = "[redacted]"
+
+// Secret is a string that never prints: String, LogValue and the text and
+// YAML encodings give "[redacted]" (or "" when it is empty).
+type Secret string
+
+// String implements [fmt.Stringer].
+func (s Secret) String() string {
+	if s == "" {
+		return ""
+	}
+	return redacted
+}
+
+// LogValue implements [slog.LogValuer].
+func (s Secret) LogValue() slog.Value { return slog.StringValue(s.String()) }
+
+// MarshalText implements [encoding.TextMarshaler], so JSON and YAML
+// encodings redact too.
+func (s Secret) MarshalText() ([]byte, error) { return []byte(s.String()), nil }
+
+// GoString implements [fmt.GoStringer], so %#v redacts too.
+func (s Secret) GoString() string { return strconv.Quote(s.String()) }
+
+// Byte size units.
+const (
+	KiB ByteSize = 1 << 10
+	MiB ByteSize = 1 << 20
+	GiB ByteSize = 1 << 30
+)
+
+// ByteSize is a number of bytes. In YAML, environment variables and flags
+// it is an integer or an integer followed by a unit: B, KB, MB, GB (powers
+// of 1000) or KiB, MiB, GiB (powers of 1024), for example 512MiB.
+type ByteSize int64
+
+// byteUnits maps the accepted unit suffixes, lowercased, to their size.
+var byteUnits = map[string]ByteSize{
+	"": 1, "b": 1,
+	"kb": 1000, "mb": 1000 * 1000, "gb": 1000 * 1000 * 1000,
+	"kib": KiB, "mib": MiB, "gib": GiB,
+}
+
+// ParseByteSize parses a size such as "1024", "64KiB" or "2 GB".
+func ParseByteSize(s string) (ByteSize, error) {
+	t := strings.TrimSpace(s)
+	i := strings.IndexFunc(t, func(r rune) bool { return r < '0' || r > '9' })
+	if i < 0 {
+		i = len(t)
+	}
+	num, unit := t[:i], strings.ToLower(strings.TrimSpace(t[i:]))
+	mult, ok := byteUnits[unit]
+	if num == "" || !ok {
+		return 0, fmt.Errorf("%q is not a size such as 1048576, 64KiB or 512MiB", s)
+	}
+	n, err := strconv.ParseInt(num, 10, 64)
+	if err != nil || n > int64(^uint64(0)>>1)/int64(mult) {
+		return 0, fmt.Errorf("%q is not a size that fits in 63 bits", s)
+	}
+	return ByteSize(n) * mult, nil
+}
+
+// UnmarshalYAML implements [yaml.Unmarshaler]: an integer or a string with
+// a unit.
+func (b *ByteSize) UnmarshalYAML(n *yaml.Node) error {
+	if n.Kind != yaml.ScalarNode {
+		return fmt.Errorf("line %d: a size must be a number or a string", n.Line)
+	}
+	v, err := ParseByteSize(n.Value)
+	if err != nil {
+		return fmt.Errorf("line %d: %w", n.Line, err)
+	}
+	*b = v
+	return nil
+}
+
+// String returns the size with the largest binary unit that divides it.
+func (b ByteSize) String() string {
+	switch {
+	case b != 0 && b%GiB == 0:
+		return strconv.FormatInt(int64(b/GiB), 10) + "GiB"
+	case b != 0 && b%MiB == 0:
+		return strconv.FormatInt(int64(b/MiB), 10) + "MiB"
+	case b != 0 && b%KiB == 0:
+		return strconv.FormatInt(int64(b/KiB), 10) + "KiB"
+	}
+	return strconv.FormatInt(int64(b), 10)
+}
+
+// MarshalYAML implements [yaml.Marshaler].
+func (b ByteSize) MarshalYAML() (any, error) { return b.String(), nil }
