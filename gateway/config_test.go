@@ -50,7 +50,7 @@ log_uids: true
 	}
 
 	want := DefaultConfig()
-	want.Listen = "127.0.0.1:9200"                     // flag beats env and file
+	want.Listen = "127.0.0.1:9200"                       // flag beats env and file
 	want.Upstream = "http://file.example:8042/dicom-web" // file only
 	want.UpstreamUser = "fileuser"
 	want.UpstreamPassword = "s3cret"
