@@ -111,6 +111,8 @@ type Frame struct {
 	ColumnPositionInTotalImagePixelMatrix int
 	// DimensionIndexValues are the frame's Frame Content values, if any.
 	DimensionIndexValues []int
+	// SpacingBetweenSlices is the Pixel Measures value in mm; 0 when absent.
+	SpacingBetweenSlices float64
 }
 
 // Segmentation is a decoded SEG instance: its identifying attributes,
@@ -153,6 +155,24 @@ type Segmentation struct {
 	// Problems found while decoding that did not stop it, as findings of
 	// the structure rules.
 	Problems []Finding
+
+	// SamplesPerPixel, PhotometricInterpretation, HighBit and
+	// PixelRepresentation are the Image Pixel module values (PS3.3
+	// C.7.6.3); 0 or "" when absent.
+	SamplesPerPixel           int
+	PhotometricInterpretation string
+	HighBit                   int
+	PixelRepresentation       int
+	// TotalPixelMatrixFocalPlanes is 0 when absent.
+	TotalPixelMatrixFocalPlanes int
+	// Present holds the keywords (PS3.6) of the top-level attributes the
+	// data set holds, even empty ones, so rules can tell absent from empty.
+	Present map[string]bool
+	// SharedFunctionalGroups holds the keywords of the functional group
+	// sequences found in the Shared Functional Groups Sequence, for example
+	// "DerivationImageSequence" when the source references apply to every
+	// frame rather than naming each frame's own source (PS3.3 C.7.6.16).
+	SharedFunctionalGroups map[string]bool
 
 	pixels pixelSource
 }
