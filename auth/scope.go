@@ -132,8 +132,8 @@ func FromContext(ctx context.Context) *Principal {
 
 // rolesFromClaim reads the roles claim found at a dotted path in the token's
 // claims: a JSON array of strings, or a string of names separated by spaces
-// (the form of the OAuth scope claim). A missing claim gives no roles; a
-// claim of another type is an error.
+// (the form of the OAuth scope claim). A missing or null claim gives no
+// roles; a claim of another type is an error.
 func rolesFromClaim(claims map[string]any, path string) ([]Role, error) {
 	v, ok := lookupPath(claims, path)
 	if !ok {
@@ -141,6 +141,8 @@ func rolesFromClaim(claims map[string]any, path string) ([]Role, error) {
 	}
 	var names []string
 	switch v := v.(type) {
+	case nil:
+		return nil, nil
 	case string:
 		names = strings.Fields(v)
 	case []any:
