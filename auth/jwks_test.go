@@ -192,8 +192,8 @@ func TestJWKSKeyKinds(t *testing.T) {
 			ErrInvalidToken},
 		{"HS256 without kid", sign(t, jwt.SigningMethodHS256, k.secret, "", claims),
 			ErrInvalidToken},
-		{"RS256 by another key without kid", sign(t, jwt.SigningMethodRS256, k.rsaOther, "", claims),
-			ErrInvalidToken},
+		{"RS256 by another key without kid",
+			sign(t, jwt.SigningMethodRS256, k.rsaOther, "", claims), ErrInvalidToken},
 		{"wrong issuer", sign(t, jwt.SigningMethodRS256, k.rsa, "r",
 			with(claims, "iss", "https://other.example")), ErrWrongIssuer},
 	}

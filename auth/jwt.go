@@ -163,8 +163,8 @@ func bearer(h http.Header) (string, error) {
 	}
 	scheme, token, ok := strings.Cut(strings.TrimSpace(values[0]), " ")
 	if !ok || !strings.EqualFold(scheme, "Bearer") {
-		return "", newError(CodeInvalidRequest, "the Authorization header must use the Bearer scheme",
-			ErrMalformedRequest, nil)
+		return "", newError(CodeInvalidRequest,
+			"the Authorization header must use the Bearer scheme", ErrMalformedRequest, nil)
 	}
 	token = strings.TrimSpace(token)
 	if token == "" || strings.ContainsAny(token, " \t") {
@@ -284,7 +284,8 @@ func classify(err error) *Error {
 	rules := []rule{
 		{ErrUnknownKey, ErrUnknownKey, "the token's signing key is not known"},
 		{jwt.ErrTokenMalformed, ErrInvalidToken, "the token is malformed"},
-		{jwt.ErrTokenSignatureInvalid, ErrInvalidToken, "the token's signature or algorithm is not accepted"},
+		{jwt.ErrTokenSignatureInvalid, ErrInvalidToken,
+			"the token's signature or algorithm is not accepted"},
 		{jwt.ErrTokenUnverifiable, ErrInvalidToken, "the token cannot be verified"},
 		{jwt.ErrTokenExpired, ErrExpired, "the token has expired"},
 		{jwt.ErrTokenNotValidYet, ErrNotYetValid, "the token is not valid yet"},
