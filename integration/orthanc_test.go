@@ -104,6 +104,25 @@ func TestOrthancPeerFacts(t *testing.T) {
 		}
 	})
 
+	t.Run("encoded wildcard is taken literally", func(t *testing.T) {
+		plain := c.QIDO(t, "/dicom-web/studies?StudyDescription=e*")
+		encoded := c.QIDO(t, "/dicom-web/studies?StudyDescription=e%2A")
+		if len(plain) != 1 || len(encoded) != 0 {
+			t.Errorf("QIDO StudyDescription=e* and e%%2A = %d and %d matches, want 1 and 0",
+				len(plain), len(encoded))
+		}
+	})
+
+	t.Run("metadata names Orthanc's address in BulkDataURIs", func(t *testing.T) {
+		resp := c.Get(t, "/dicom-web/studies/"+ctImageStudy+"/metadata",
+			http.Header{"Accept": {harness.MediaTypeDICOMJSON}})
+		resp.RequireStatus(t, http.StatusOK)
+		if !strings.Contains(string(resp.Body), `"BulkDataURI"`) ||
+			!strings.Contains(string(resp.Body), o.URL+"/dicom-web/") {
+			t.Errorf("metadata has no BulkDataURI under %s; body: %s", o.URL, resp.Snippet())
+		}
+	})
+
 	t.Run("instance of another study gives 409 with reason 0x0110", func(t *testing.T) {
 		resp := c.STOW(t, "/dicom-web/studies/1.2.3.4.5.6.7.8.9",
 			harness.Multipart(harness.FilePart(t, ctImage)))

@@ -133,6 +133,11 @@ func (s *Serve) Stop(t testing.TB) string {
 	return s.Log(t)
 }
 
+// ExitedCleanly reports whether the gateway has ended with exit status 0.
+func (s *Serve) ExitedCleanly() bool {
+	return s.proc.exited() && s.proc.waitErr == nil
+}
+
 // PeakRSS is the gateway's peak resident set size so far in bytes, the
 // VmHWM line of /proc/PID/status (Linux only).
 func (s *Serve) PeakRSS(t testing.TB) int64 {
