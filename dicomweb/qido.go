@@ -1,4 +1,107 @@
 package dicomweb
 
-// RepairQuery rewrites a QIDO-RS raw query for Orthanc 1.10.
-func RepairQuery(rawQuery string) string { return rawQuery }
+import (
+	"net/url"
+	"strings"
+)
+
+// RepairQuery rewrites the raw query of a QIDO-RS request (PS3.18 8.3.4) so
+// that Orthanc 1.10 with its DICOMweb plugin 1.7 matches what the client
+// asked for.
+//
+// Orthanc 1.10 does not percent-decode query values: includefield=
+// 00081030%2C00080060, PatientName=Doe%5EJohn or StudyDescription=Liver%2A
+// reach its matcher with the escapes in them, match nothing and still
+// answer 200. (Comma-separated UID lists are the one place where it
+// understands %2C.) OHIF always sends includefield with %2C, so behind a
+// plain proxy its study list shows no descriptions.
+//
+// RepairQuery therefore decodes every name and value (with "+" as a space,
+// as HTML forms and Python's urlencode write it) and writes them back with
+// every character Orthanc takes literally left unescaped: letters, digits,
+// "-._~!$'()*,;:@/?^" and bytes of multi-byte UTF-8. It splits includefield
+// on commas into one includefield parameter per attribute (PS3.18 8.3.4.3).
+//
+// A space or control character has no form that Orthanc would decode, and a
+// raw one is not valid in a request line, so it becomes the single-character
+// wildcard "?" (PS3.4 C.2.2.2.4): StudyDescription=Liver%20CT* becomes
+// StudyDescription=Liver?CT*, which matches "Liver CT..." and, unlike the
+// original, something. Characters that would change the query's structure
+// ("&", "=", "+", "#", "%") stay escaped, and so match nothing in Orthanc,
+// as before. A parameter whose escapes are malformed is kept as it came.
+// Other than an includefield without attributes, nothing is removed, and the
+// order of parameters is kept.
+//
+// RepairQuery is idempotent: repairing a repaired query changes nothing.
+func RepairQuery(rawQuery string) string {
+	var b strings.Builder
+	b.Grow(len(rawQuery))
+	add := func(s string) {
+		if b.Len() > 0 {
+			b.WriteByte('&')
+		}
+		b.WriteString(s)
+	}
+
+	for pair := range strings.SplitSeq(rawQuery, "&") {
+		if pair == "" {
+			continue
+		}
+		rawName, rawValue, hasValue := strings.Cut(pair, "=")
+		name, err1 := url.QueryUnescape(rawName)
+		value, err2 := url.QueryUnescape(rawValue)
+		if err1 != nil || err2 != nil {
+			add(pair)
+			continue
+		}
+
+		if strings.EqualFold(name, "includefield") {
+			// An includefield naming no attribute asks for nothing; it
+			// is dropped.
+			for field := range strings.SplitSeq(value, ",") {
+				if field = strings.TrimSpace(field); field != "" {
+					add(literalEscape(name) + "=" + literalEscape(field))
+				}
+			}
+			continue
+		}
+
+		if !hasValue {
+			add(literalEscape(name))
+			continue
+		}
+		add(literalEscape(name) + "=" + literalEscape(value))
+	}
+	return b.String()
+}
+
+// literalEscape escapes s for a query in the form Orthanc 1.10 reads
+// literally; see [RepairQuery].
+func literalEscape(s string) string {
+	const hex = "0123456789ABCDEF"
+	var b strings.Builder
+	b.Grow(len(s))
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case c <= ' ' || c == 0x7f:
+			b.WriteByte('?')
+		case c >= 0x80 || isQueryLiteral(c):
+			b.WriteByte(c)
+		default:
+			b.WriteByte('%')
+			b.WriteByte(hex[c>>4])
+			b.WriteByte(hex[c&0xf])
+		}
+	}
+	return b.String()
+}
+
+// isQueryLiteral reports whether the ASCII byte c is written unescaped.
+func isQueryLiteral(c byte) bool {
+	switch {
+	case 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z', '0' <= c && c <= '9':
+		return true
+	}
+	return strings.IndexByte("-._~!$'()*,;:@/?^", c) >= 0
+}

@@ -1,0 +1,99 @@
+package dicomweb
+
+import (
+	"net/url"
+	"testing"
+)
+
+func TestRepairQuery(t *testing.T) {
+	tests := []struct {
+		name, in, want string
+	}{
+		{"empty", "", ""},
+		{"OHIF includefield", "includefield=00081030%2C00080060&limit=101&offset=0",
+			"includefield=00081030&includefield=00080060&limit=101&offset=0"},
+		{"raw comma includefield", "includefield=00081030,00080060",
+			"includefield=00081030&includefield=00080060"},
+		{"includefield spaces and empties", "includefield=%2000081030%2C%2C+00080060%2C",
+			"includefield=00081030&includefield=00080060"},
+		{"includefield empty dropped", "includefield=&includefield=%2C&limit=1", "limit=1"},
+		{"caret and wildcard", "PatientName=Doe%5EJ%2A", "PatientName=Doe^J*"},
+		{"space becomes single wildcard", "StudyDescription=Liver%20CT%5EContrast",
+			"StudyDescription=Liver?CT^Contrast"},
+		{"plus is space", "StudyDescription=Liver+CT*", "StudyDescription=Liver?CT*"},
+		{"UID list", "StudyInstanceUID=1.2.3%2C1.2.4", "StudyInstanceUID=1.2.3,1.2.4"},
+		{"date range", "StudyDate=20200101%2D20201231", "StudyDate=20200101-20201231"},
+		{"structural characters stay escaped", "X=a%26b%3Dc%2Bd%23e%25f",
+			"X=a%26b%3Dc%2Bd%23e%25f"},
+		{"UTF-8 literal", "PatientName=M%C3%BCller*", "PatientName=M\xc3\xbcller*"},
+		{"control character", "X=a%0Ab", "X=a?b"},
+		{"malformed escape kept", "PatientName=%ZZ&limit=5", "PatientName=%ZZ&limit=5"},
+		{"name without value", "fuzzymatching&limit=", "fuzzymatching&limit="},
+		{"empty pairs", "&&a=1&&", "a=1"},
+		{"escaped name", "include%66ield=a%2Cb", "includefield=a&includefield=b"},
+		{"backslash escaped", "ModalitiesInStudy=CT%5CMR", "ModalitiesInStudy=CT%5CMR"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got := RepairQuery(tt.in)
+			if got != tt.want {
+				t.Errorf("RepairQuery(%q) = %q, want %q", tt.in, got, tt.want)
+			}
+			if again := RepairQuery(got); again != got {
+				t.Errorf("RepairQuery(%q) = %q, not idempotent", got, again)
+			}
+		})
+	}
+}
+
+// TestRepairQueryKeepsMeaning checks with net/url's decoder that the
+// repaired query holds the same names and values, spaces aside.
+func TestRepairQueryKeepsMeaning(t *testing.T) {
+	in := "PatientName=Doe%5EJ%2A&StudyDate=2020%2D2021&X=a%26b&includefield=00100020"
+	got, err := url.ParseQuery(RepairQuery(in))
+	if err != nil {
+		t.Fatalf("url.ParseQuery(RepairQuery(%q)) = %v", in, err)
+	}
+	want, _ := url.ParseQuery(in)
+	for k, v := range want {
+		if got.Get(k) != v[0] {
+			t.Errorf("RepairQuery(%q): %s = %q, want %q", in, k, got.Get(k), v[0])
+		}
+	}
+}
+
+// FuzzRepairQuery checks that RepairQuery never panics, is idempotent and
+// writes no space, control character or "#" that the input did not hold raw.
+func FuzzRepairQuery(f *testing.F) {
+	for _, s := range []string{
+		"includefield=00081030%2C00080060&limit=101&offset=0&fuzzymatching=false",
+		"PatientName=Doe%5EJ%2A&StudyDescription=Liver+CT%20x",
+		"StudyInstanceUID=1.2.3%2C1.2.4&X=%ZZ&&y",
+		"includefield=%2C&X=a%26b%3Dc%2Bd%23e%25f%0A",
+		"PatientName=M%C3%BCller%FF",
+	} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, in string) {
+		got := RepairQuery(in)
+		if again := RepairQuery(got); again != got {
+			t.Fatalf("RepairQuery not idempotent: %q -> %q -> %q", in, got, again)
+		}
+		for i := 0; i < len(got); i++ {
+			if c := got[i]; (c == '#' || c <= ' ') && !containsRaw(in, c) {
+				t.Fatalf("RepairQuery(%q) = %q holds byte %#x", in, got, c)
+			}
+		}
+	})
+}
+
+// containsRaw reports whether in holds c itself, which RepairQuery keeps in
+// a parameter whose escapes are malformed.
+func containsRaw(in string, c byte) bool {
+	for i := 0; i < len(in); i++ {
+		if in[i] == c {
+			return true
+		}
+	}
+	return false
+}
