@@ -142,15 +142,16 @@ func (s *Serve) ExitedCleanly() bool {
 // VmHWM line of /proc/PID/status (Linux only).
 func (s *Serve) PeakRSS(t testing.TB) int64 {
 	t.Helper()
-	n, err := procStatusKB(s.PID(), "VmHWM")
+	n, err := ProcStatusKB(s.PID(), "VmHWM")
 	if err != nil {
 		t.Fatalf("reading peak RSS: %v", err)
 	}
 	return n * 1024
 }
 
-// procStatusKB reads a "Name:   N kB" line of /proc/PID/status.
-func procStatusKB(pid int, name string) (int64, error) {
+// ProcStatusKB reads the number of a "Name:   N kB" line of /proc/PID/status
+// (Linux only), for example VmHWM, the peak resident set size.
+func ProcStatusKB(pid int, name string) (int64, error) {
 	data, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/status")
 	if err != nil {
 		return 0, fmt.Errorf("reading process status: %w", err)
