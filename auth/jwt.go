@@ -45,7 +45,7 @@ func NewVerifier(ctx context.Context, c Config) (*Verifier, error) {
 
 	var err error
 	if c.HS256SecretFile != "" {
-		if v.secret, err = readSecret(c.HS256SecretFile); err != nil {
+		if v.secret, err = ReadHS256Secret(c.HS256SecretFile); err != nil {
 			return nil, err
 		}
 	}

@@ -30,8 +30,10 @@ func newStaticKey(path string, key any) (staticKey, error) {
 	return staticKey{kid: kid, key: key}, nil
 }
 
-// readSecret reads the HS256 secret from a file, without a final line break.
-func readSecret(path string) ([]byte, error) {
+// ReadHS256Secret reads an HS256 secret from a file, as [NewVerifier] does
+// for [Config.HS256SecretFile]: the bytes of the file without a final line
+// break, at least [MinSecretBytes] of them.
+func ReadHS256Secret(path string) ([]byte, error) {
 	b, err := os.ReadFile(path)
 	if err != nil {
 		return nil, fmt.Errorf("reading HS256 secret: %w", err)
