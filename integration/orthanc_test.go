@@ -17,6 +17,7 @@ import (
 // TestOrthancStoresCTDirectly stores one real CT image in Orthanc and finds
 // it again with QIDO-RS and the REST API.
 func TestOrthancStoresCTDirectly(t *testing.T) {
+	t.Parallel()
 	o := harness.StartOrthanc(t, harness.OrthancOptions{})
 	c := o.Client()
 
@@ -56,6 +57,7 @@ func TestOrthancStoresCTDirectly(t *testing.T) {
 // TestOrthancRequiresCredentials checks that the harness's Orthanc refuses
 // requests without its random credentials: the gateway must send its own.
 func TestOrthancRequiresCredentials(t *testing.T) {
+	t.Parallel()
 	o := harness.StartOrthanc(t, harness.OrthancOptions{})
 	anonymous := &harness.Client{BaseURL: o.URL}
 
@@ -70,6 +72,7 @@ func TestOrthancRequiresCredentials(t *testing.T) {
 // TestOrthancPeerFacts pins the Orthanc 1.10 behaviours that the gateway
 // works around.
 func TestOrthancPeerFacts(t *testing.T) {
+	t.Parallel()
 	o := harness.StartOrthanc(t, harness.OrthancOptions{})
 	c := o.Client()
 	c.STOW(t, "/dicom-web/studies", harness.Multipart(harness.FilePart(t, ctImage))).
@@ -138,4 +141,29 @@ func TestOrthancPeerFacts(t *testing.T) {
 			t.Errorf("Failure Reason = %#x, want 0x0110", got)
 		}
 	})
+}
+
+// TestOrthancStoresCopies stores copies of the CT made by the benchmarks'
+// UID rewriting: Orthanc takes each as a new instance.
+func TestOrthancStoresCopies(t *testing.T) {
+	t.Parallel()
+	o := harness.StartOrthanc(t, harness.OrthancOptions{})
+	copies, err := harness.NewCopies(readFile(t, ctImage), ctImageSOP)
+	if err != nil {
+		t.Fatalf("NewCopies() error = %v", err)
+	}
+	var parts []harness.Part
+	var want []string
+	for i := range 3 {
+		parts = append(parts, harness.Part{ContentType: harness.MediaTypeDICOM, Data: copies.Copy(i)})
+		want = append(want, copies.UID(i))
+	}
+	resp := o.Client().STOW(t, "/dicom-web/studies", harness.Multipart(parts...))
+	resp.RequireStatus(t, http.StatusOK)
+	if diff := cmp.Diff(sorted(want), readStow(t, resp).stored); diff != "" {
+		t.Errorf("stored copies (-want +got):\n%s", diff)
+	}
+	if n := o.Statistics(t).CountInstances; n != 3 {
+		t.Errorf("Orthanc holds %d instances, want 3", n)
+	}
 }

@@ -33,13 +33,13 @@ func newTapEnv(t *testing.T, orthancConfig map[string]any) *tapEnv {
 	}
 }
 
-// TestOrthancRESTUnreachable sends paths that would reach Orthanc's REST
+// TestGatewayHidesOrthancREST sends paths that would reach Orthanc's REST
 // API, plain, encoded, with dot segments and double slashes, to the
 // gateway. Each gets 404 and none reaches Orthanc: the tap records nothing,
 // and a Lua script that would tag the stored CT has no effect. The same
 // script sent to Orthanc directly does tag it, which shows the check can
 // fail.
-func TestOrthancRESTUnreachable(t *testing.T) {
+func TestGatewayHidesOrthancREST(t *testing.T) {
 	t.Parallel()
 	e := newTapEnv(t, map[string]any{"ExecuteLuaEnabled": true})
 	e.direct.STOW(t, "/dicom-web/studies", harness.Multipart(harness.FilePart(t, ctImage))).
