@@ -30,4 +30,12 @@ var (
 	// ErrFrameRange means a frame index lies outside the frames of the
 	// Segmentation.
 	ErrFrameRange = errors.New("frame index out of range")
+
+	// ErrInvalidSource means a source image's data set cannot be read, or
+	// one of its geometry attributes holds a value invalid for its VR.
+	ErrInvalidSource = errors.New("invalid source image")
+
+	// ErrInvalidProfile means a profile file cannot be used: it is not valid
+	// YAML, has unknown keys or rule IDs, or holds values out of range.
+	ErrInvalidProfile = errors.New("invalid profile")
 )

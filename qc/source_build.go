@@ -1,7 +1,6 @@
 package qc
 
 import (
-	"errors"
 	"fmt"
 	"strconv"
 	"strings"
@@ -302,7 +301,3 @@ func frameGeometry(top, group attrs) (*geometry, error) {
 	}
 	return g, nil
 }
-
-// ErrInvalidSource means a source image's data set cannot be read, or one of
-// its geometry attributes holds a value that is not valid for its VR.
-var ErrInvalidSource = errors.New("invalid source image")
