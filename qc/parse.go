@@ -70,14 +70,14 @@ func ParseSegmentation(data []byte) (*Segmentation, error) {
 func (s *Segmentation) FrameMask(i int, segment uint16, dst *Mask) error {
 	buf := frameBuffers.Get().(*[]byte)
 	defer frameBuffers.Put(buf)
-	data, bit, err := s.frame(i, buf)
+	data, l, bit, err := s.frame(i, buf)
 	if err != nil {
 		return err
 	}
-	dst.Reset(s.Rows, s.Columns)
-	n := s.Rows * s.Columns
+	dst.Reset(l.rows, l.cols)
+	n := l.rows * l.cols
 	if s.SegmentationType == SegmentationTypeLabelmap {
-		if s.BitsAllocated == 1 {
+		if l.bits == 1 {
 			// A 1-bit label map can only hold the labels 0 and 1.
 			if segment <= 1 {
 				unpackBits(dst.Bits, data, bit, n)
@@ -87,17 +87,17 @@ func (s *Segmentation) FrameMask(i int, segment uint16, dst *Mask) error {
 			}
 			return nil
 		}
-		maskEqual(dst.Bits, data, s.BitsAllocated, n, segment)
+		maskEqual(dst.Bits, data, l.bits, n, segment)
 		return nil
 	}
 	if own := s.Frames[i].SegmentNumber; own != 0 && own != segment {
 		return nil
 	}
-	if s.BitsAllocated == 1 {
+	if l.bits == 1 {
 		unpackBits(dst.Bits, data, bit, n)
 		return nil
 	}
-	maskNonZero(dst.Bits, data, s.BitsAllocated, n)
+	maskNonZero(dst.Bits, data, l.bits, n)
 	return nil
 }
 
@@ -107,33 +107,42 @@ func (s *Segmentation) FrameMask(i int, segment uint16, dst *Mask) error {
 func (s *Segmentation) FrameValues(i int, dst []uint16) ([]uint16, error) {
 	buf := frameBuffers.Get().(*[]byte)
 	defer frameBuffers.Put(buf)
-	data, bit, err := s.frame(i, buf)
+	data, l, bit, err := s.frame(i, buf)
 	if err != nil {
 		return dst, err
 	}
-	n := s.Rows * s.Columns
+	n := l.rows * l.cols
 	if cap(dst) < n {
 		dst = make([]uint16, n)
 	}
 	dst = dst[:n]
-	frameValues(dst, data, bit, s.BitsAllocated)
+	frameValues(dst, data, bit, l.bits)
 	return dst, nil
 }
 
-// frame returns the stored data of frame i, checked to hold a whole frame.
-// A compressed frame is decoded into *buf.
-func (s *Segmentation) frame(i int, buf *[]byte) ([]byte, int, error) {
+// frame returns the stored data of frame i, checked to hold a whole frame
+// of the shape the exported fields give. A compressed frame is decoded into
+// *buf.
+func (s *Segmentation) frame(i int, buf *[]byte) ([]byte, frameLayout, int, error) {
+	l := frameLayout{rows: s.Rows, cols: s.Columns, bits: s.BitsAllocated, samples: 1}
 	if i < 0 || i >= len(s.Frames) {
-		return nil, 0, fmt.Errorf("frame %d of %d: %w", i+1, len(s.Frames), ErrFrameRange)
+		return nil, l, 0, fmt.Errorf("frame %d of %d: %w", i+1, len(s.Frames), ErrFrameRange)
 	}
 	if s.pixels == nil {
-		return nil, 0, fmt.Errorf("frame %d: no Pixel Data: %w", i+1, ErrPixelData)
+		return nil, l, 0, fmt.Errorf("frame %d: no Pixel Data: %w", i+1, ErrPixelData)
 	}
 	data, bit, err := s.pixels.frame(i, buf)
 	if err != nil {
-		return nil, 0, fmt.Errorf("decoding frame %d: %w", i+1, err)
+		return nil, l, 0, fmt.Errorf("decoding frame %d: %w", i+1, err)
 	}
-	return data, bit, nil
+	// The fields may have been changed since the data was read: never
+	// read past what the source gave.
+	if (l.bits != 1 && l.bits != 8 && l.bits != 16) || l.rows < 0 || l.cols < 0 ||
+		int64(len(data))*8 < int64(bit)+l.frameBits() {
+		return nil, l, 0, fmt.Errorf("frame %d: %d bytes cannot hold %dx%d pixels of %d bits: %w",
+			i+1, len(data), l.rows, l.cols, l.bits, ErrPixelData)
+	}
+	return data, l, bit, nil
 }
 
 // frameBuffers holds scratch buffers for decoding compressed frames.
