@@ -9,6 +9,7 @@ import (
 	"slices"
 	"testing"
 
+	"github.com/qcgate/qcgate/dicomweb"
 	"github.com/qcgate/qcgate/integration/harness"
 )
 
@@ -59,7 +60,8 @@ func TestBadInput(t *testing.T) {
 		body harness.Body
 		want int
 		// failedItems is how many Failed SOP Sequence items the answer
-		// must list; -1 when the answer need not be a STOW-RS answer.
+		// must list, each with Failure Reason C000H (cannot understand);
+		// -1 when the answer need not be a STOW-RS answer.
 		failedItems int
 	}{
 		{"no content type", "", harness.Body{Data: good.Data}, 415, -1},
@@ -105,17 +107,25 @@ func TestBadInput(t *testing.T) {
 					t.Errorf("answer lists %d failed and %d stored, want %d and 0; body: %s",
 						len(a.failedItems), len(a.stored), tt.failedItems, resp.Snippet())
 				}
+				for uid, reason := range a.failed {
+					if tt.path == "" && reason != dicomweb.FailureCannotUnderstand {
+						t.Errorf("Failure Reason of part %q = %#x, want %#x",
+							uid, reason, dicomweb.FailureCannotUnderstand)
+					}
+				}
 			}
 			requireNothingStored(t, e)
 		})
 	}
 
-	t.Run("instance of another study gets reason 0x0110", func(t *testing.T) {
+	t.Run("instance of another study gets its Failure Reason", func(t *testing.T) {
 		resp := e.gw.STOW(t, "/dicom-web/studies/1.2.826.0.1.3680043.8.498.1", good)
 		resp.RequireStatus(t, http.StatusConflict)
 		a := readStow(t, resp)
-		if got := a.failed[ctImageSOP]; got != 0x0110 {
-			t.Errorf("Failure Reason of %s = %#x, want 0x0110 as Orthanc gives", ctImageSOP, got)
+		want := dicomweb.FailureStudyInstanceUIDMismatch
+		if got, ok := a.failed[ctImageSOP]; !ok || got != want {
+			t.Errorf("Failure Reason of %s = %#x (listed: %v), want %#x",
+				ctImageSOP, got, ok, want)
 		}
 	})
 }

@@ -10,6 +10,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/qcgate/qcgate/dicomweb"
 	"github.com/qcgate/qcgate/integration/harness"
 )
 
@@ -170,15 +171,17 @@ func TestSEGWithoutSources(t *testing.T) {
 }
 
 // checkRejectedItem checks the Failed SOP Sequence item of a SEG rejected by
-// QC (PS3.18 10.5.3): its SOP Class and a Failure Reason.
+// QC (PS3.18 10.5.3): its SOP Class and the documented Failure Reason of a
+// QC policy rejection.
 func checkRejectedItem(t *testing.T, a stowAnswer, sopInstanceUID string) {
 	t.Helper()
 	reason, ok := a.failed[sopInstanceUID]
 	if !ok {
 		t.Fatalf("Failed SOP Sequence lists %v, want %s", a.failed, sopInstanceUID)
 	}
-	if reason <= 0 {
-		t.Errorf("Failure Reason of %s = %d, want a code", sopInstanceUID, reason)
+	if reason != dicomweb.FailureQCRejected {
+		t.Errorf("Failure Reason of %s = %#x, want %#x (QC policy rejection)",
+			sopInstanceUID, reason, dicomweb.FailureQCRejected)
 	}
 	for _, item := range a.failedItems {
 		if item.String(harness.TagReferencedSOPInstanceUID) != sopInstanceUID {
