@@ -34,7 +34,11 @@ var (
 	ErrMalformedJSON = errors.New("malformed DICOM JSON")
 	// ErrMalformedXML means a body is not the Native DICOM Model (PS3.19 A.1).
 	ErrMalformedXML = errors.New("malformed DICOM XML")
-	// ErrNotFound means the upstream answered 404 for a resource.
+	// ErrInvalidUID means a string given as a UID does not have the form of
+	// one (PS3.5 9.1).
+	ErrInvalidUID = errors.New("invalid UID")
+	// ErrNotFound means the upstream does not have a resource: it answered
+	// 404, or a search found nothing.
 	ErrNotFound = errors.New("not found upstream")
 	// ErrUpstreamUnreachable means no connection to the upstream could be
 	// made or it broke before an answer came: a gateway answers 502.
