@@ -81,6 +81,9 @@ type segBuilder struct {
 	PixelSyntax string
 	// OmitPixelData leaves out Pixel Data.
 	OmitPixelData bool
+	// RawPixelData, when not nil, is written as the native Pixel Data value
+	// instead of packing the frames' Pixels, which may then be nil.
+	RawPixelData []byte
 }
 
 // fixtureSegment is one item of the Segment Sequence.
@@ -497,6 +500,10 @@ func packBitsLSB(vals []uint16) []byte {
 
 func (b *segBuilder) writePixelData(w *dsWriter) {
 	if b.OmitPixelData {
+		return
+	}
+	if b.RawPixelData != nil {
+		w.element(0x7FE00010, "OB", b.RawPixelData)
 		return
 	}
 	ts := orDefault(b.PixelSyntax, b.transferSyntax())
