@@ -8,6 +8,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"testing"
 
 	"github.com/qcgate/qcgate/integration/harness"
@@ -117,13 +118,16 @@ func TestSEGFilter(t *testing.T) {
 					t.Fatalf("storescu %s: %v\n%s", tt.file, err, out)
 				}
 			case viaWebDAV:
-				// Uploads are read from the WebDAV folder after the answer;
-				// the filter's log line tells when it has seen this one.
+				// Uploads are read from the WebDAV folder after the answer:
+				// wait until the instance is stored or the filter's log
+				// line says it refused it.
 				resp := client.Do(t, http.MethodPut, "/webdav/uploads/"+filepath.Base(tt.file),
 					bytes.NewReader(data), nil)
 				resp.RequireStatus(t, http.StatusCreated, http.StatusOK)
-				if !o.waitLog(t, "received by WebDav") {
-					t.Fatalf("WebDAV upload not seen by the filter after 10 s")
+				if !o.waitFor(func() bool {
+					return o.stored(t, tt.uid) || strings.Contains(o.log(t), "received by WebDav")
+				}) {
+					t.Fatalf("WebDAV upload neither stored nor refused after 10 s")
 				}
 			}
 
@@ -188,7 +192,9 @@ func TestSEGFilterREST(t *testing.T) {
 // gateway user is configured, and lets other instances through.
 func TestSEGFilterWithoutUser(t *testing.T) {
 	o := startOrthanc(t, false)
-	if !o.waitLog(t, "GatewayUser is not set: every SEG is refused") {
+	if !o.waitFor(func() bool {
+		return strings.Contains(o.log(t), "GatewayUser is not set: every SEG is refused")
+	}) {
 		t.Errorf("Orthanc log lacks the filter's warning about the missing user")
 	}
 	for _, c := range []struct {

@@ -217,11 +217,10 @@ func (o *orthanc) log(t *testing.T) string {
 	return string(b)
 }
 
-// waitLog waits up to 10 s for Orthanc's log to contain s.
-func (o *orthanc) waitLog(t *testing.T, s string) bool {
-	t.Helper()
+// waitFor polls done for up to 10 s and reports whether it became true.
+func (o *orthanc) waitFor(done func() bool) bool {
 	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); {
-		if strings.Contains(o.log(t), s) {
+		if done() {
 			return true
 		}
 		time.Sleep(50 * time.Millisecond)
