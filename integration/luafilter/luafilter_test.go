@@ -64,7 +64,8 @@ func TestSEGFilter(t *testing.T) {
 	}{
 		{"SEG by STOW-RS from another user", viaSTOW, otherUser, segFile, segUID, "", false},
 		{"SEG by STOW-RS from the gateway user", viaSTOW, gatewayUser, segFile, segUID, "", false},
-		{"SEG by REST from another user", viaREST, otherUser, segFile, segUID, "FilteredOut", false},
+		{"SEG by REST from another user", viaREST, otherUser, segFile, segUID,
+			"FilteredOut", false},
 		{"SEG by C-STORE", viaCSTORE, "", segFile, segUID, "", false},
 		{"SEG by WebDAV from another user", viaWebDAV, otherUser, segFile, segUID, "", false},
 		{"label map SEG by REST from another user", viaREST, otherUser, labelmapFile, labelmapUID,
@@ -74,7 +75,8 @@ func TestSEGFilter(t *testing.T) {
 		{"CT by REST from another user", viaREST, otherUser, ct1File, ct1UID, "Success", true},
 		{"CT by STOW-RS from another user", viaSTOW, otherUser, ct2File, ct2UID, "", true},
 		{"CT by C-STORE", viaCSTORE, "", ct3File, ct3UID, "", true},
-		{"SEG by REST from the gateway user", viaREST, gatewayUser, segFile, segUID, "Success", true},
+		{"SEG by REST from the gateway user", viaREST, gatewayUser, segFile, segUID,
+			"Success", true},
 		{"label map SEG by REST from the gateway user", viaREST, gatewayUser, labelmapFile,
 			labelmapUID, "Success", true},
 	}
