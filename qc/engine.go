@@ -2,9 +2,9 @@ package qc
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"time"
 )
 
@@ -117,7 +117,8 @@ func (e *Engine) cancelled(seg *Segmentation, start time.Time, err error) *Repor
 }
 
 // applyProfile drops the findings of disabled rules and sets the severity
-// the profile gives each rule.
+// the profile gives each rule. Structure findings without a Failure Reason
+// of their own get A900, as a violation of the IOD.
 func (e *Engine) applyProfile(in []Finding) []Finding {
 	out := make([]Finding, 0, len(in))
 	for _, f := range in {
@@ -125,6 +126,9 @@ func (e *Engine) applyProfile(in []Finding) []Finding {
 			continue
 		}
 		f.Severity = e.profile.severity(f.Rule, f.Severity)
+		if f.FailureReason == 0 && strings.HasPrefix(f.Rule, "structure.") {
+			f.FailureReason = failureReasonIODViolation
+		}
 		out = append(out, f)
 	}
 	return out
@@ -166,8 +170,9 @@ type pixelStats struct {
 	// decodeErrs are the frames that could not be decoded.
 	decodeErrs []frameError
 	// unavailable is set when no frame could be decoded for a reason the
-	// decoder reports itself (an unsupported transfer syntax): pixel counts
-	// are unknown and the rules that need them do not run.
+	// decoder reports itself (an unsupported transfer syntax, no Pixel
+	// Data): pixel counts are unknown and the rules that need them do not
+	// run.
 	unavailable bool
 	// cancelled is the context's error when the pass was cut short.
 	cancelled error
@@ -193,17 +198,26 @@ func countPixels(ctx context.Context, seg *Segmentation) *pixelStats {
 		countBinary(ctx, seg, st)
 	}
 
-	unsupported := 0
-	for _, fe := range st.decodeErrs {
-		if errors.Is(fe.err, ErrUnsupportedTransferSyntax) {
-			unsupported++
-		}
-	}
-	if len(seg.Frames) > 0 && unsupported == len(seg.Frames) {
+	// When no frame decodes and the decoder said why (no Pixel Data, a
+	// syntax it cannot decode, encapsulation against the syntax), its
+	// finding is the one to report, not one per frame.
+	if len(seg.Frames) > 0 && len(st.decodeErrs) == len(seg.Frames) &&
+		slices.ContainsFunc(seg.Problems, isPixelProblem) {
 		st.unavailable = true
 		st.decodeErrs = nil
 	}
 	return st
+}
+
+// isPixelProblem reports whether a decoder finding is about the pixel data
+// as a whole.
+func isPixelProblem(f Finding) bool {
+	switch f.Rule {
+	case decodeRuleTransferSyntax, decodeRulePixelData, decodeRulePixelDataLength,
+		decodeRuleEncapsulation:
+		return true
+	}
+	return false
 }
 
 // countBinary counts the frames of a BINARY or FRACTIONAL SEG, each holding

@@ -2,6 +2,7 @@ package qc
 
 import (
 	"context"
+	"encoding/binary"
 	"errors"
 	"math"
 	"os"
@@ -356,5 +357,82 @@ func TestCheckBytesErrors(t *testing.T) {
 				t.Errorf("CheckBytes(%s) error = %v, want %v", tt.name, err, tt.wantErr)
 			}
 		})
+	}
+}
+
+// withTransferSyntax returns a Part 10 file whose File Meta Information
+// names another Transfer Syntax UID; the data set is left as it is.
+func withTransferSyntax(t *testing.T, data []byte, uid string) []byte {
+	t.Helper()
+	if len(uid)%2 == 1 {
+		uid += "\x00"
+	}
+	// Group 2 is explicit VR little endian: tag, VR, 2-byte length for UI
+	// and UL, 4-byte for OB; (0002,0000) UL gives the length of the rest.
+	metaLen := int(binary.LittleEndian.Uint32(data[140:144]))
+	var meta []byte
+	for p := 144; p < 144+metaLen; {
+		elem, vr := binary.LittleEndian.Uint16(data[p+2:]), string(data[p+4:p+6])
+		head, n := 8, int(binary.LittleEndian.Uint16(data[p+6:]))
+		if vr == "OB" || vr == "UN" || vr == "SQ" {
+			head, n = 12, int(binary.LittleEndian.Uint32(data[p+8:]))
+		}
+		raw := data[p : p+head+n]
+		if elem == 0x0010 {
+			raw = append(append([]byte{}, data[p:p+6]...), byte(len(uid)), byte(len(uid)>>8))
+			raw = append(raw, uid...)
+		}
+		meta = append(meta, raw...)
+		p += head + n
+	}
+	out := append([]byte{}, data[:140]...)
+	out = binary.LittleEndian.AppendUint32(out, uint32(len(meta)))
+	out = append(out, meta...)
+	return append(out, data[144+metaLen:]...)
+}
+
+// TestCheckUnsupportedTransferSyntax relabels the RLE liver SEG as JPEG-LS,
+// which qc does not decode: the decoder's finding, with Failure Reason
+// C122, rejects it, and no per-frame or pixel-count findings follow.
+func TestCheckUnsupportedTransferSyntax(t *testing.T) {
+	data, sources := loadCase(t, "pydicom-liver-rle")
+	data = withTransferSyntax(t, data, "1.2.840.10008.1.2.4.80")
+	rep, err := NewEngine(nil).CheckBytes(context.Background(), data, sources)
+	if err != nil {
+		t.Fatalf("CheckBytes() error: %v", err)
+	}
+	if rep.Decision != DecisionRejected {
+		t.Errorf("decision = %s, want rejected", rep.Decision)
+	}
+	want := []found{{"structure.transfer_syntax", 0, 0}}
+	var got []found
+	for _, f := range rep.Findings {
+		got = append(got, found{f.Rule, f.Segment, f.Frame})
+		if f.Rule == "structure.transfer_syntax" && f.FailureReason != 0xC122 {
+			t.Errorf("failure reason = %#x, want 0xC122", f.FailureReason)
+		}
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("findings mismatch (-want +got):\n%s\n%+v", diff, rep.Findings)
+	}
+	if len(rep.Segments) != 1 || rep.Segments[0].VolumeML != nil || rep.Segments[0].Frames != 3 {
+		t.Errorf("segments = %+v, want one of 3 frames without volume", rep.Segments)
+	}
+}
+
+// TestStructureFindingsCarryA900 checks that structure findings, decoder's
+// and engine's, carry Failure Reason A900 unless they have their own.
+func TestStructureFindingsCarryA900(t *testing.T) {
+	seg, src := baseSeg(), baseSources()
+	seg.Segments[0].SegmentLabel = ""
+	seg.Problems = []Finding{{Rule: decodeRulePixelDataLength, Severity: SeverityError}}
+	rep := NewEngine(nil).Check(context.Background(), seg, src)
+	if len(rep.Findings) != 2 {
+		t.Fatalf("findings = %+v, want 2", rep.Findings)
+	}
+	for _, f := range rep.Findings {
+		if f.FailureReason != 0xA900 {
+			t.Errorf("%s failure reason = %#x, want 0xA900", f.Rule, f.FailureReason)
+		}
 	}
 }

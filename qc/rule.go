@@ -3,7 +3,6 @@ package qc
 import (
 	"fmt"
 	"slices"
-	"strings"
 )
 
 // RuleInfo describes one QC rule: its stable dotted ID, the severity of its
@@ -120,9 +119,6 @@ func (c *checkContext) addf(r *rule, segment, frame int, format string, args ...
 		Segment:   segment,
 		Frame:     frame,
 		Reference: r.Reference,
-	}
-	if strings.HasPrefix(r.ID, "structure.") {
-		f.FailureReason = failureReasonIODViolation
 	}
 	c.findings = append(c.findings, f)
 }
