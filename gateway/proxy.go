@@ -1,0 +1,231 @@
+package gateway
+
+import (
+	"compress/gzip"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/http/httputil"
+	"net/url"
+	"regexp"
+	"strings"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/qcgate/qcgate/dicomweb"
+)
+
+// routeKey is the context key of the dicomwebRoute of a proxied request.
+type routeKey struct{}
+
+// serveDICOMweb handles every path gin does not route: it checks the raw
+// path, then intercepts STOW-RS or passes the request through.
+func (s *Server) serveDICOMweb(c *gin.Context) error {
+	r := c.Request
+	route, err := classifyPath(r.Method, rawPath(r))
+	if err != nil {
+		return err
+	}
+	st := stateFrom(r.Context())
+	st.route = route.Template
+	if route.Kind == kindSTOW && r.Method == http.MethodPost {
+		return s.serveSTOW(c, route)
+	}
+	if _, err := s.gatewayBase(r); err != nil {
+		return err
+	}
+	if route.Kind == kindSTOW {
+		// GET /studies is a search, GET /studies/{uid} a retrieval.
+		route.Kind = kindWADO
+		if route.Study == "" {
+			route.Kind = kindQIDO
+		}
+	}
+	ctx := context.WithValue(r.Context(), routeKey{}, route)
+	s.proxy.ServeHTTP(c.Writer, r.WithContext(ctx))
+	return nil
+}
+
+// rawPath returns the path of r as the client sent it, before any
+// percent-decoding.
+func rawPath(r *http.Request) string {
+	if strings.HasPrefix(r.RequestURI, "/") {
+		p, _, _ := strings.Cut(r.RequestURI, "?")
+		return p
+	}
+	return r.URL.EscapedPath()
+}
+
+// hostPattern is a Host header the gateway will repeat in URLs: a name or
+// address with an optional port, nothing that could break out of a URL or
+// a Forwarded header.
+var hostPattern = regexp.MustCompile(`^(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+)(:[0-9]{1,5})?$`)
+
+// gatewayBase returns the gateway's external base URL for r: the
+// configured public URL, else the scheme and Host of the request.
+func (s *Server) gatewayBase(r *http.Request) (*url.URL, error) {
+	if s.public != nil {
+		return s.public, nil
+	}
+	if !hostPattern.MatchString(r.Host) {
+		return nil, httpError(http.StatusBadRequest, "invalid Host header",
+			fmt.Errorf("host %q", r.Host))
+	}
+	scheme := "http"
+	if r.TLS != nil {
+		scheme = "https"
+	}
+	return &url.URL{Scheme: scheme, Host: r.Host}, nil
+}
+
+// newProxy builds the pass-through reverse proxy for searches and
+// retrievals.
+func (s *Server) newProxy() *httputil.ReverseProxy {
+	return &httputil.ReverseProxy{
+		Rewrite:        s.rewriteRequest,
+		Transport:      s.transport,
+		ModifyResponse: s.modifyResponse,
+		ErrorHandler:   s.proxyError,
+		// Flush every write at once: multipart retrievals stream frame by
+		// frame and a viewer shows each as it comes.
+		FlushInterval: -1,
+		ErrorLog:      nil,
+	}
+}
+
+// rewriteRequest builds the upstream request of a search or retrieval.
+func (s *Server) rewriteRequest(pr *httputil.ProxyRequest) {
+	route, _ := pr.In.Context().Value(routeKey{}).(dicomwebRoute)
+	out := pr.Out
+
+	// The target is rebuilt from the checked route only, never from the
+	// client's path.
+	target := *s.upstream
+	if route.Kind == kindWADOURI {
+		target = *s.wadoURI
+	} else {
+		target.Path = s.upstream.Path + route.Path
+		target.RawPath = ""
+	}
+	target.RawQuery = pr.In.URL.RawQuery
+	if route.Kind == kindQIDO {
+		// Orthanc 1.10 does not percent-decode query values nor split
+		// includefield on commas; dicomweb.RepairQuery does both.
+		target.RawQuery = dicomweb.RepairQuery(pr.In.URL.RawQuery)
+	}
+	out.URL = &target
+	out.Host = ""
+
+	// Orthanc never answers "Expect: 100-continue", which would cost a one
+	// second stall; the client's credentials and cookies are for the
+	// gateway, never for the upstream.
+	for _, h := range []string{"Expect", "Authorization", "Proxy-Authorization", "Cookie",
+		"Forwarded", "X-Forwarded-For", "X-Forwarded-Host", "X-Forwarded-Proto"} {
+		out.Header.Del(h)
+	}
+	if s.cfg.UpstreamUser != "" {
+		out.SetBasicAuth(s.cfg.UpstreamUser, string(s.cfg.UpstreamPassword))
+	}
+
+	// Orthanc builds the absolute URLs of its answers from Forwarded. It
+	// takes the values verbatim and does not unquote them (Orthanc 1.10,
+	// DICOMweb plugin 1.7), so they are sent as bare tokens.
+	if base, err := s.gatewayBase(pr.In); err == nil {
+		out.Header.Set("Forwarded", "host="+base.Host+";proto="+base.Scheme)
+	}
+}
+
+// rewritableType reports whether an answer of that Content-Type may carry
+// absolute URLs to rewrite: DICOM JSON and XML, plain or in multipart.
+func rewritableType(contentType string) bool {
+	ct := strings.ToLower(contentType)
+	return strings.Contains(ct, "json") || strings.Contains(ct, "xml")
+}
+
+// modifyResponse rewrites the upstream's absolute URLs in JSON and XML
+// answers to the gateway's, for upstreams that ignore Forwarded or when the
+// gateway's public URL has a path. It streams: nothing is buffered whole.
+func (s *Server) modifyResponse(res *http.Response) error {
+	if res.Request == nil || !rewritableType(res.Header.Get("Content-Type")) {
+		return nil
+	}
+	base, err := s.gatewayBase(res.Request)
+	if err != nil {
+		return nil
+	}
+	pairs := s.urlRewrites(res.Request, base)
+	if len(pairs) == 0 {
+		return nil
+	}
+
+	body := res.Body
+	switch strings.ToLower(res.Header.Get("Content-Encoding")) {
+	case "":
+	case "gzip":
+		// Rewriting needs the plain text; the answer then goes out
+		// uncompressed.
+		zr, err := gzip.NewReader(body)
+		if err != nil {
+			return fmt.Errorf("reading gzip answer: %w", err)
+		}
+		body = readCloser{zr, res.Body}
+		res.Header.Del("Content-Encoding")
+	default:
+		// An encoding the gateway cannot read is passed as it is.
+		return nil
+	}
+	res.Body = newReplaceReader(body, pairs)
+	res.ContentLength = -1
+	res.Header.Del("Content-Length")
+	return nil
+}
+
+// urlRewrites returns the prefixes to replace in an answer to the upstream
+// request out: the upstream's own DICOMweb root, and the root Orthanc
+// builds from Forwarded when it differs from the gateway's.
+func (s *Server) urlRewrites(out *http.Request, base *url.URL) []replacement {
+	gw := base.String() + dicomwebPrefix
+	var pairs []replacement
+	if up := s.upstream.String(); up != gw {
+		pairs = append(pairs, replacement{old: []byte(up), new: []byte(gw)})
+	}
+	fwd := base.Scheme + "://" + base.Host + s.upstream.Path
+	if fwd != gw && fwd != s.upstream.String() {
+		pairs = append(pairs, replacement{old: []byte(fwd), new: []byte(gw)})
+	}
+	return pairs
+}
+
+// proxyError answers a failed pass-through: 499 (recorded, not sent) when
+// the client went away, 504 when the upstream was too slow, else 502.
+func (s *Server) proxyError(w http.ResponseWriter, r *http.Request, err error) {
+	var status int
+	var msg string
+	var ne net.Error
+	switch {
+	case r.Context().Err() != nil:
+		status, msg = StatusClientClosedRequest, "client closed request"
+	case errors.Is(err, context.DeadlineExceeded), errors.As(err, &ne) && ne.Timeout():
+		status, msg = http.StatusGatewayTimeout, "upstream did not answer in time"
+	default:
+		status, msg = http.StatusBadGateway, "upstream unreachable"
+	}
+	gw, ok := w.(gin.ResponseWriter)
+	if !ok {
+		w.WriteHeader(status)
+		return
+	}
+	s.fail(gw, r, httpError(status, msg, err))
+}
+
+// readCloser reads from one reader and closes another, such as a gzip
+// reader over a response body.
+type readCloser struct {
+	io.Reader
+	c io.Closer
+}
+
+func (rc readCloser) Close() error { return rc.c.Close() }

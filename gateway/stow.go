@@ -1,0 +1,427 @@
+package gateway
+
+import (
+	"bytes"
+	"compress/gzip"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"strings"
+	"sync"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/qcgate/qcgate/dicomweb"
+	"github.com/qcgate/qcgate/qc"
+	"github.com/qcgate/qcgate/qc/store"
+)
+
+// partState is what the gateway did with one part of a STOW-RS request.
+type partState int
+
+const (
+	// partFailed: refused by the gateway, never sent upstream.
+	partFailed partState = iota + 1
+	// partForwarded: a non-SEG part sent upstream as it arrived.
+	partForwarded
+	// partHeld: a SEG held in memory until the request ends.
+	partHeld
+	// partAccepted: a held SEG the check accepted, sent upstream.
+	partAccepted
+	// partRejected: a held SEG the check rejected, never sent upstream.
+	partRejected
+)
+
+// stowPart is one part of a STOW-RS request and what became of it.
+type stowPart struct {
+	// index is the 1-based position of the part in the request.
+	index int
+	// header holds the UIDs read from the part, as far as they could be.
+	header partHeader
+	state  partState
+	// failure and comment explain a part the gateway refused (partFailed,
+	// partRejected): a Failure Reason and words for the Warning header.
+	failure int
+	comment string
+	// data is a held SEG's bytes; nil for other parts and once sent.
+	data []byte
+	// report is the QC report of a checked SEG.
+	report *store.StoredReport
+	// sent reports whether the part went upstream (whole or in part).
+	sent bool
+	// stored is set from the upstream's answer: the archive holds the
+	// instance.
+	stored bool
+	// upstreamFailure and upstreamComment are the upstream's refusal, and
+	// upstreamWarning its Warning Reason for a stored instance.
+	upstreamFailure int
+	upstreamComment string
+	upstreamWarning int
+}
+
+// stowRequest is the state of one STOW-RS request while it is served.
+type stowRequest struct {
+	s     *Server
+	ctx   context.Context
+	route dicomwebRoute
+	base  *url.URL
+	id    string
+	parts []*stowPart
+	// up is the one upstream STOW-RS request, started with the first part
+	// that goes upstream; nil while none has.
+	up *upstreamStow
+
+	// inRequest is the geometry of the non-SEG parts, filled by the
+	// goroutines that read the forwarded bytes (geoWG).
+	mu        sync.Mutex
+	inRequest *qc.SourceSet
+	geoWG     sync.WaitGroup
+}
+
+// Errors that end the reading of a STOW-RS body early.
+var (
+	// errSEGTooLarge: a SEG part is over max_seg_part_bytes.
+	errSEGTooLarge = errors.New("SEG part over the size limit")
+	// errUpstreamGone: the upstream request ended while parts were still
+	// being sent.
+	errUpstreamGone = errors.New("upstream request ended early")
+)
+
+// serveSTOW intercepts a STOW-RS request (PS3.18 10.5): non-SEG parts are
+// forwarded as they stream in, SEGs are held, checked and forwarded only
+// when accepted, and one answer merges the upstream's outcome with the
+// gateway's.
+func (s *Server) serveSTOW(c *gin.Context, route dicomwebRoute) error {
+	r := c.Request
+
+	// Step 1: the request must be a multipart/related body of
+	// application/dicom parts the gateway can read; anything else is
+	// refused before a byte goes upstream.
+	body, boundary, err := s.stowBody(c.Writer, r)
+	if err != nil {
+		return err
+	}
+	defer body.Close()
+	base, err := s.gatewayBase(r)
+	if err != nil {
+		return err
+	}
+
+	// Close waits for requests in this stage, so a shutdown lets the
+	// reports of an upload in flight be written.
+	s.stowWG.Add(1)
+	defer s.stowWG.Done()
+	sr := &stowRequest{s: s, ctx: r.Context(), route: route, base: base,
+		id: stateFrom(r.Context()).id, inRequest: qc.NewSourceSet()}
+
+	// Step 2: read the parts. A body that breaks off, is malformed or is
+	// over a limit aborts the upstream request and is answered by abort,
+	// which says what the upstream holds anyway.
+	if err := sr.readParts(body, boundary); err != nil {
+		return sr.abort(c, err)
+	}
+	if len(sr.parts) == 0 {
+		return httpError(http.StatusBadRequest,
+			"empty multipart body: a STOW-RS request needs at least one part", nil)
+	}
+
+	// Step 3: the geometry of the forwarded parts is complete once their
+	// readers are done; then each held SEG is checked and, if accepted,
+	// appended to the upstream request.
+	sr.geoWG.Wait()
+	sr.checkHeld()
+
+	// Step 4: close the upstream request, read its answer, store the
+	// reports and answer the client.
+	out := sr.finishUpstream()
+	return sr.answer(c, out)
+}
+
+// stowBody checks the headers of a STOW-RS request and returns its body,
+// decompressed and bounded, and the multipart boundary.
+func (s *Server) stowBody(w http.ResponseWriter, r *http.Request) (io.ReadCloser,
+	string, error) {
+	mt, err := dicomweb.ParseSTOWMediaType(r.Header.Get("Content-Type"))
+	switch {
+	case errors.Is(err, dicomweb.ErrNoContentType):
+		return nil, "", httpError(http.StatusUnsupportedMediaType, "no Content-Type: "+
+			`STOW-RS needs multipart/related; type="application/dicom"`, err)
+	case errors.Is(err, dicomweb.ErrNoBoundary):
+		return nil, "", httpError(http.StatusBadRequest,
+			"multipart/related Content-Type without a usable boundary parameter", err)
+	case errors.Is(err, dicomweb.ErrNotMultipart):
+		return nil, "", httpError(http.StatusUnsupportedMediaType, "Content-Type "+
+			mt.Type+` is not multipart/related; type="application/dicom"`, err)
+	case err != nil && mt.RelatedType == "":
+		return nil, "", httpError(http.StatusUnsupportedMediaType, "multipart/related "+
+			`without a type parameter: PS3.18 requires type="application/dicom"`, err)
+	case err != nil:
+		return nil, "", httpError(http.StatusUnsupportedMediaType, "multipart/related of "+
+			mt.RelatedType+`: the gateway inspects only type="application/dicom"`, err)
+	}
+
+	// A compressed body is decompressed to be inspected; an encoding the
+	// gateway cannot read is refused, never forwarded unchecked.
+	body := r.Body
+	if s.cfg.MaxRequestBytes > 0 {
+		body = http.MaxBytesReader(w, body, int64(s.cfg.MaxRequestBytes))
+	}
+	switch enc := strings.ToLower(strings.TrimSpace(r.Header.Get("Content-Encoding"))); enc {
+	case "", "identity":
+		return body, mt.Boundary, nil
+	case "gzip", "x-gzip":
+		zr, err := gzip.NewReader(body)
+		if err != nil {
+			return nil, "", httpError(http.StatusBadRequest,
+				"Content-Encoding gzip but the body is not gzip", err)
+		}
+		return readCloser{zr, body}, mt.Boundary, nil
+	default:
+		return nil, "", httpError(http.StatusUnsupportedMediaType,
+			"Content-Encoding "+enc+" is not supported: send identity or gzip", nil)
+	}
+}
+
+// readParts reads every part of the body: it forwards non-SEG DICOM parts,
+// holds SEGs and records refused parts. It returns an error only for what
+// ends the request: a broken or over-limit body, a SEG over the limit, the
+// client gone, or the upstream request ended early.
+func (sr *stowRequest) readParts(body io.Reader, boundary string) error {
+	pr := dicomweb.NewPartReader(body, boundary, dicomweb.PartLimits{})
+	for {
+		part, err := pr.Next()
+		if errors.Is(err, io.EOF) {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		p := &stowPart{index: len(sr.parts) + 1}
+		sr.parts = append(sr.parts, p)
+		if err := sr.readPart(p, part); err != nil {
+			return err
+		}
+	}
+}
+
+// readPart classifies one part from its media type and DICOM header and
+// forwards, holds or refuses it.
+func (sr *stowRequest) readPart(p *stowPart, part *dicomweb.Part) error {
+	// Only application/dicom parts are read (PS3.18 10.5.1.2.1). A nested
+	// multipart or a JSON or octet-stream part cannot be inspected, so it
+	// is refused: a SEG never passes unchecked.
+	if part.Type != "" && part.Type != "application/dicom" {
+		sr.refuse(p, dicomweb.FailureCannotUnderstand, "part "+itoa(p.index)+
+			" has media type "+part.Type+", not application/dicom")
+		return discard(part.Body)
+	}
+
+	h, prefix, err := readPartHeader(part.Body)
+	var he *headerError
+	switch {
+	case errors.As(err, &he):
+		p.header = he.header
+		sr.refuse(p, dicomweb.FailureCannotUnderstand, "part "+itoa(p.index)+
+			" is not a readable DICOM file: "+he.err.Error())
+		return discard(part.Body)
+	case err != nil:
+		return err
+	}
+	p.header = *h
+
+	// An instance of another study than the request URL's is refused per
+	// part (PS3.18 10.5.3); it does not fail the others.
+	if sr.route.Study != "" && h.StudyInstanceUID != sr.route.Study {
+		sr.refuse(p, dicomweb.FailureStudyInstanceUIDMismatch, "part "+itoa(p.index)+
+			" belongs to another study than the request URL's")
+		return discard(part.Body)
+	}
+	if h.sopInstance() == "" {
+		sr.refuse(p, dicomweb.FailureCannotUnderstand, "part "+itoa(p.index)+
+			" has no SOP Instance UID")
+		return discard(part.Body)
+	}
+
+	if h.isSegmentation(qc.IsSegmentationClass) {
+		return sr.hold(p, prefix, part.Body)
+	}
+	return sr.forward(p, prefix, part.Body)
+}
+
+// refuse records a part the gateway does not send upstream.
+func (sr *stowRequest) refuse(p *stowPart, reason int, comment string) {
+	p.state, p.failure, p.comment = partFailed, reason, comment
+	sr.s.metrics.parts.WithLabelValues("failed").Inc()
+}
+
+// hold reads a SEG part into memory, up to the size limit.
+func (sr *stowRequest) hold(p *stowPart, prefix []byte, rest io.Reader) error {
+	limit := int64(sr.s.cfg.MaxSEGPartBytes)
+	buf := bytes.NewBuffer(make([]byte, 0, min(limit, 1<<20)))
+	buf.Write(prefix)
+	if _, err := io.CopyN(buf, rest, limit+1-int64(buf.Len())); err != nil &&
+		!errors.Is(err, io.EOF) {
+		return err
+	}
+	if int64(buf.Len()) > limit {
+		p.state, p.failure = partFailed, dicomweb.FailureOutOfResources
+		p.comment = fmt.Sprintf("part %d is a SEG larger than max_seg_part_bytes (%d bytes)",
+			p.index, limit)
+		return errSEGTooLarge
+	}
+	p.state, p.data = partHeld, buf.Bytes()
+	return nil
+}
+
+// forward sends a non-SEG part upstream as it streams in, and tees its
+// bytes through qc.ReadSourceInstance so that a SEG of the same request
+// can be checked against its geometry.
+func (sr *stowRequest) forward(p *stowPart, prefix []byte, rest io.Reader) error {
+	up, err := sr.upstream()
+	if err != nil {
+		return err
+	}
+	w, err := up.createPart()
+	if err != nil {
+		return err
+	}
+	p.state, p.sent = partForwarded, true
+	sr.s.metrics.parts.WithLabelValues("forwarded").Inc()
+
+	// The geometry reader gets the same bytes through a pipe; it stops
+	// reading at Pixel Data and the rest is drained.
+	gr, gw := io.Pipe()
+	sr.geoWG.Go(func() {
+		inst, err := qc.ReadSourceInstance(gr)
+		io.Copy(io.Discard, gr)
+		if err == nil {
+			sr.mu.Lock()
+			sr.inRequest.Add(inst)
+			sr.mu.Unlock()
+		}
+	})
+
+	src := &readTracker{r: io.MultiReader(bytes.NewReader(prefix), rest)}
+	_, err = io.Copy(io.MultiWriter(w, gw), src)
+	gw.Close()
+	switch {
+	case src.err != nil:
+		return src.err
+	case err != nil:
+		return fmt.Errorf("%w: %w", errUpstreamGone, err)
+	}
+	return nil
+}
+
+// readTracker remembers the error of its reader, to tell a client body
+// that broke from an upstream that went away in one io.Copy.
+type readTracker struct {
+	r   io.Reader
+	err error
+}
+
+func (t *readTracker) Read(p []byte) (int, error) {
+	n, err := t.r.Read(p)
+	if err != nil && err != io.EOF {
+		t.err = err
+	}
+	return n, err
+}
+
+// discard reads the rest of a refused part, so the next one can be read.
+func discard(r io.Reader) error {
+	_, err := io.Copy(io.Discard, r)
+	return err
+}
+
+// checkHeld checks each held SEG against its sources and sends the
+// accepted ones upstream. A SEG whose sources could not be fetched because
+// the upstream failed is not checked: it fails with a processing failure.
+func (sr *stowRequest) checkHeld() {
+	for _, p := range sr.parts {
+		if p.state != partHeld {
+			continue
+		}
+		rep, err := sr.check(p)
+		switch {
+		case err != nil:
+			sr.refuse(p, dicomweb.FailureProcessing, fmt.Sprintf("SEG in part %d not "+
+				"checked: its sources could not be fetched from the upstream", p.index))
+			p.comment += " (" + sr.s.redact(err.Error()) + ")"
+			p.data = nil
+			continue
+		case rep.Decision == qc.DecisionRejected:
+			p.state, p.failure = partRejected, rejectionReason(rep)
+			p.comment = "SEG " + p.header.sopInstance() + " rejected: " + findingSummary(rep)
+			p.data = nil
+			sr.s.metrics.parts.WithLabelValues("seg_rejected").Inc()
+		default:
+			p.state = partAccepted
+			sr.s.metrics.parts.WithLabelValues("seg_accepted").Inc()
+		}
+		p.report = &store.StoredReport{Report: rep, RequestID: sr.id}
+		sr.s.metrics.observeReport(rep)
+		sr.s.log.LogAttrs(sr.ctx, slog.LevelDebug, "seg checked",
+			slog.String("request_id", sr.id), sr.s.uidAttr(p.header.sopInstance()),
+			slog.String("decision", string(rep.Decision)))
+	}
+
+	// Accepted SEGs follow the non-SEG parts in the same upstream request.
+	for _, p := range sr.parts {
+		if p.state != partAccepted {
+			continue
+		}
+		if err := sr.sendHeld(p); err != nil {
+			// The upstream request is gone; finishUpstream reports it.
+			break
+		}
+	}
+}
+
+// sendHeld appends a held SEG to the upstream request.
+func (sr *stowRequest) sendHeld(p *stowPart) error {
+	up, err := sr.upstream()
+	if err != nil {
+		return err
+	}
+	w, err := up.createPart()
+	if err != nil {
+		return err
+	}
+	p.sent = true
+	_, err = w.Write(p.data)
+	p.data = nil
+	return err
+}
+
+// check parses a held SEG, resolves its sources and runs the engine. A
+// SEG that cannot be parsed gets a rejected report made here, so every
+// rejection has a report. The error is only for sources the upstream
+// failed to give.
+func (sr *stowRequest) check(p *stowPart) (*qc.Report, error) {
+	seg, err := qc.ParseSegmentation(p.data)
+	if err != nil {
+		return unreadableReport(sr.s.engine, &p.header, err), nil
+	}
+	sources, err := sr.s.resolveSources(sr.ctx, seg, sr.inRequest)
+	if err != nil && isUpstreamFailure(err) {
+		return nil, err
+	}
+	return sr.s.engine.Check(context.WithoutCancel(sr.ctx), seg, sources), nil
+}
+
+// isUpstreamFailure reports whether err is the upstream failing, rather
+// than it not having something.
+func isUpstreamFailure(err error) bool {
+	var se *dicomweb.StatusError
+	return errors.Is(err, dicomweb.ErrUpstreamUnreachable) ||
+		errors.Is(err, dicomweb.ErrUpstreamTimeout) ||
+		(errors.As(err, &se) && se.Status >= 500) || errors.Is(err, context.DeadlineExceeded)
+}
+
+// itoa formats a part index.
+func itoa(i int) string { return fmt.Sprint(i) }

@@ -1,0 +1,393 @@
+package gateway
+
+import (
+	"bufio"
+	"bytes"
+	"compress/flate"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+)
+
+// Transfer syntaxes whose data set encoding differs from explicit VR
+// little endian (PS3.5 A.1 to A.5).
+const (
+	tsImplicitLittle = "1.2.840.10008.1.2"
+	tsExplicitBig    = "1.2.840.10008.1.2.2"
+	tsDeflated       = "1.2.840.10008.1.2.1.99"
+)
+
+// Header scan limits.
+const (
+	// maxHeaderScan bounds the bytes of a part read to find its UIDs.
+	// The elements before (0020,000E) are small in real data; the largest
+	// are the reference sequences of group 0008 in a SEG, a few hundred
+	// bytes per source image.
+	maxHeaderScan = 8 << 20
+	// maxMetaElement bounds one element of the file meta information.
+	maxMetaElement = 64 << 10
+	// maxNesting bounds sequence nesting while skipping.
+	maxNesting = 32
+)
+
+// errNotDICOM is the cause of a part that is not a DICOM Part 10 stream.
+var errNotDICOM = errors.New("not DICOM")
+
+// partHeader is what the gateway reads from the start of a STOW-RS part:
+// the file meta information (PS3.10 7.1) and the data set up to Series
+// Instance UID.
+type partHeader struct {
+	TransferSyntaxUID string
+	// MetaSOPClassUID and MetaSOPInstanceUID are Media Storage SOP Class
+	// and Instance UID (0002,0002) and (0002,0003).
+	MetaSOPClassUID    string
+	MetaSOPInstanceUID string
+	// SOPClassUID and the others are from the data set; empty when absent.
+	SOPClassUID       string
+	SOPInstanceUID    string
+	StudyInstanceUID  string
+	SeriesInstanceUID string
+}
+
+// isSegmentation reports whether either SOP Class UID names a SEG, so a SEG
+// whose file meta says otherwise is still checked.
+func (h *partHeader) isSegmentation(isSEG func(string) bool) bool {
+	return isSEG(h.SOPClassUID) || isSEG(h.MetaSOPClassUID)
+}
+
+// sopClass returns the data set's SOP Class UID, else the file meta's.
+func (h *partHeader) sopClass() string {
+	if h.SOPClassUID != "" {
+		return h.SOPClassUID
+	}
+	return h.MetaSOPClassUID
+}
+
+// sopInstance returns the data set's SOP Instance UID, else the file
+// meta's.
+func (h *partHeader) sopInstance() string {
+	if h.SOPInstanceUID != "" {
+		return h.SOPInstanceUID
+	}
+	return h.MetaSOPInstanceUID
+}
+
+// headerError is a part that could not be read as DICOM, with whatever
+// was read before the problem.
+type headerError struct {
+	header partHeader
+	err    error
+}
+
+func (e *headerError) Error() string { return e.err.Error() }
+func (e *headerError) Unwrap() error { return e.err }
+
+// readPartHeader reads the header of a part from r and returns it with
+// every byte it consumed from r, to be sent on before the rest of r. A
+// part that is not DICOM gives a *headerError wrapping errNotDICOM;
+// a read error of r itself (the request body) is returned as it is.
+func readPartHeader(r io.Reader) (*partHeader, []byte, error) {
+	rec := &recorder{r: r, limit: maxHeaderScan}
+	h := &partHeader{}
+	err := scanHeader(rec, h)
+	if err != nil && rec.srcErr != nil {
+		// The request body failed, not the DICOM in it.
+		return nil, rec.buf.Bytes(), rec.srcErr
+	}
+	if err != nil {
+		return nil, rec.buf.Bytes(), &headerError{header: *h,
+			err: fmt.Errorf("%w: %w", errNotDICOM, err)}
+	}
+	return h, rec.buf.Bytes(), nil
+}
+
+// recorder keeps every byte read through it, up to limit.
+type recorder struct {
+	r      io.Reader
+	buf    bytes.Buffer
+	limit  int
+	srcErr error
+}
+
+// errScanLimit means a header runs past maxHeaderScan.
+var errScanLimit = errors.New("header larger than the scan limit")
+
+func (rc *recorder) Read(p []byte) (int, error) {
+	if rc.buf.Len() >= rc.limit {
+		return 0, errScanLimit
+	}
+	p = p[:min(len(p), rc.limit-rc.buf.Len())]
+	n, err := rc.r.Read(p)
+	rc.buf.Write(p[:n])
+	if err != nil && err != io.EOF {
+		rc.srcErr = err
+	}
+	return n, err
+}
+
+// scanHeader reads the preamble, the file meta information and the start
+// of the data set into h.
+func scanHeader(rec *recorder, h *partHeader) error {
+	// PS3.10 7.1: a 128-byte preamble, then "DICM".
+	var pre [132]byte
+	if _, err := io.ReadFull(rec, pre[:]); err != nil {
+		return fmt.Errorf("shorter than the 132-byte preamble and prefix: %w", eofAsShort(err))
+	}
+	if string(pre[128:]) != "DICM" {
+		return errors.New(`no "DICM" prefix after the 128-byte preamble`)
+	}
+
+	// The file meta information is explicit VR little endian; group 0002
+	// ends where another group starts.
+	br := bufio.NewReaderSize(rec, 4096)
+	meta := &elementReader{r: br, order: binary.LittleEndian, explicit: true}
+	for {
+		next, err := br.Peek(2)
+		if err != nil {
+			return fmt.Errorf("file meta information: %w", eofAsShort(err))
+		}
+		if binary.LittleEndian.Uint16(next) != 0x0002 {
+			break
+		}
+		e, err := meta.header()
+		if err != nil {
+			return fmt.Errorf("file meta information: %w", err)
+		}
+		if e.length > maxMetaElement {
+			return fmt.Errorf("file meta element %s claims %d bytes", e.tag, e.length)
+		}
+		v, err := meta.value(e.length)
+		if err != nil {
+			return fmt.Errorf("file meta element %s: %w", e.tag, err)
+		}
+		switch e.tag {
+		case tag{0x0002, 0x0002}:
+			h.MetaSOPClassUID = uidValue(v)
+		case tag{0x0002, 0x0003}:
+			h.MetaSOPInstanceUID = uidValue(v)
+		case tag{0x0002, 0x0010}:
+			h.TransferSyntaxUID = uidValue(v)
+		}
+	}
+	if h.TransferSyntaxUID == "" {
+		return errors.New("file meta information has no Transfer Syntax UID")
+	}
+
+	// The data set, in its transfer syntax; a deflated one is a raw DEFLATE
+	// stream of explicit VR little endian (PS3.5 A.5).
+	ds := &elementReader{r: br, order: binary.LittleEndian, explicit: true}
+	switch h.TransferSyntaxUID {
+	case tsImplicitLittle:
+		ds.explicit = false
+	case tsExplicitBig:
+		ds.order = binary.BigEndian
+	case tsDeflated:
+		ds.r = bufio.NewReader(flate.NewReader(br))
+	}
+	return scanDataset(ds, h)
+}
+
+// scanDataset reads data set elements up to Series Instance UID.
+func scanDataset(ds *elementReader, h *partHeader) error {
+	for {
+		e, err := ds.header()
+		if errors.Is(err, io.EOF) {
+			// A data set may end early; what it lacks is judged later.
+			return nil
+		}
+		if err != nil {
+			return fmt.Errorf("data set: %w", err)
+		}
+		if e.tag.group > 0x0020 || (e.tag.group == 0x0020 && e.tag.element > 0x000E) {
+			return nil
+		}
+		if e.tag.group == 0xFFFE {
+			return fmt.Errorf("data set: item tag %s outside a sequence", e.tag)
+		}
+
+		wanted := e.tag == tag{0x0008, 0x0016} || e.tag == tag{0x0008, 0x0018} ||
+			e.tag == tag{0x0020, 0x000D} || e.tag == tag{0x0020, 0x000E}
+		if !wanted {
+			if err := ds.skip(e, 0); err != nil {
+				return fmt.Errorf("data set element %s: %w", e.tag, err)
+			}
+			continue
+		}
+		if e.length > 1024 {
+			return fmt.Errorf("data set element %s claims %d bytes for a UID", e.tag, e.length)
+		}
+		v, err := ds.value(e.length)
+		if err != nil {
+			return fmt.Errorf("data set element %s: %w", e.tag, err)
+		}
+		switch e.tag {
+		case tag{0x0008, 0x0016}:
+			h.SOPClassUID = uidValue(v)
+		case tag{0x0008, 0x0018}:
+			h.SOPInstanceUID = uidValue(v)
+		case tag{0x0020, 0x000D}:
+			h.StudyInstanceUID = uidValue(v)
+		case tag{0x0020, 0x000E}:
+			h.SeriesInstanceUID = uidValue(v)
+		}
+	}
+}
+
+// tag is a data element tag (PS3.5 7.1).
+type tag struct{ group, element uint16 }
+
+func (t tag) String() string { return fmt.Sprintf("(%04X,%04X)", t.group, t.element) }
+
+// undefinedLength is the value length of a sequence or item delimited by
+// a delimitation item (PS3.5 7.5).
+const undefinedLength = 0xFFFFFFFF
+
+// elementHeader is a tag, VR and value length.
+type elementHeader struct {
+	tag    tag
+	vr     string
+	length uint32
+}
+
+// elementReader reads data element headers in one encoding.
+type elementReader struct {
+	r        *bufio.Reader
+	order    binary.ByteOrder
+	explicit bool
+}
+
+// longVRs have a 4-byte length after two reserved bytes in explicit VR
+// encodings (PS3.5 7.1.2).
+var longVRs = "OB OD OF OL OV OW SQ SV UC UN UR UT UV"
+
+// header reads one element header. A clean end of input before it gives
+// io.EOF.
+func (er *elementReader) header() (elementHeader, error) {
+	var b [8]byte
+	if _, err := io.ReadFull(er.r, b[:4]); err != nil {
+		if errors.Is(err, io.EOF) {
+			return elementHeader{}, io.EOF
+		}
+		return elementHeader{}, eofAsShort(err)
+	}
+	e := elementHeader{tag: tag{er.order.Uint16(b[0:]), er.order.Uint16(b[2:])}}
+
+	// Items and delimiters have no VR in any encoding (PS3.5 7.5).
+	if !er.explicit || e.tag.group == 0xFFFE {
+		if _, err := io.ReadFull(er.r, b[4:8]); err != nil {
+			return e, eofAsShort(err)
+		}
+		e.length = er.order.Uint32(b[4:])
+		return e, nil
+	}
+	if _, err := io.ReadFull(er.r, b[4:8]); err != nil {
+		return e, eofAsShort(err)
+	}
+	e.vr = string(b[4:6])
+	if !isVR(e.vr) {
+		return e, fmt.Errorf("element %s has no valid VR (%q)", e.tag, e.vr)
+	}
+	if strings.Contains(longVRs, e.vr) {
+		var l [4]byte
+		if _, err := io.ReadFull(er.r, l[:]); err != nil {
+			return e, eofAsShort(err)
+		}
+		e.length = er.order.Uint32(l[:])
+		return e, nil
+	}
+	e.length = uint32(er.order.Uint16(b[6:]))
+	return e, nil
+}
+
+// isVR reports whether s is two upper-case letters, the form of every VR.
+func isVR(s string) bool {
+	return len(s) == 2 && s[0] >= 'A' && s[0] <= 'Z' && s[1] >= 'A' && s[1] <= 'Z'
+}
+
+// value reads a value of n bytes.
+func (er *elementReader) value(n uint32) ([]byte, error) {
+	if n == undefinedLength {
+		return nil, errors.New("undefined length on a UID")
+	}
+	v := make([]byte, n)
+	if _, err := io.ReadFull(er.r, v); err != nil {
+		return nil, eofAsShort(err)
+	}
+	return v, nil
+}
+
+// skip skips the value of e, walking sequences and items of undefined
+// length to their delimiters.
+func (er *elementReader) skip(e elementHeader, depth int) error {
+	if depth > maxNesting {
+		return fmt.Errorf("sequences nested deeper than %d", maxNesting)
+	}
+	if e.length != undefinedLength {
+		if e.length > maxHeaderScan {
+			return fmt.Errorf("element claims %d bytes", e.length)
+		}
+		_, err := er.r.Discard(int(e.length))
+		return eofAsShort(err)
+	}
+	// Undefined length: a sequence of items up to its delimiter. In
+	// implicit VR, only sequences may have an undefined length before
+	// Pixel Data.
+	for {
+		item, err := er.header()
+		if err != nil {
+			return eofAsShort(err)
+		}
+		switch item.tag {
+		case tag{0xFFFE, 0xE0DD}:
+			return nil
+		case tag{0xFFFE, 0xE000}:
+		default:
+			return fmt.Errorf("%s inside a sequence, want an item", item.tag)
+		}
+		if item.length != undefinedLength {
+			if err := er.skip(item, depth+1); err != nil {
+				return err
+			}
+			continue
+		}
+		if err := er.skipItem(depth + 1); err != nil {
+			return err
+		}
+	}
+}
+
+// skipItem skips the elements of an item of undefined length up to its
+// delimiter.
+func (er *elementReader) skipItem(depth int) error {
+	for {
+		e, err := er.header()
+		if err != nil {
+			return eofAsShort(err)
+		}
+		if e.tag == (tag{0xFFFE, 0xE00D}) {
+			return nil
+		}
+		if err := er.skip(e, depth+1); err != nil {
+			return err
+		}
+	}
+}
+
+// uidValue trims the padding of a UI value (PS3.5 6.2: NUL; some writers
+// pad with a space).
+func uidValue(v []byte) string {
+	return strings.TrimRight(string(v), "\x00 ")
+}
+
+// errShort means the part ended inside its header.
+var errShort = errors.New("part ends inside its DICOM header")
+
+// eofAsShort turns an end of input inside a structure into errShort.
+func eofAsShort(err error) error {
+	if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
+		return errShort
+	}
+	return err
+}

@@ -1,0 +1,231 @@
+package gateway
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"sync"
+	"time"
+
+	"github.com/qcgate/qcgate/dicomweb"
+)
+
+// upstreamStow is the one streaming STOW-RS request to the upstream of a
+// client's request. Parts are written into a pipe whose other end is the
+// body of a request sent by a goroutine.
+type upstreamStow struct {
+	pw     *io.PipeWriter
+	sw     *dicomweb.StowWriter
+	cancel context.CancelFunc
+	// watchdog aborts the request when one write blocks longer than the
+	// upstream timeout: an upstream that stops reading must not hold the
+	// client forever.
+	watchdog *time.Timer
+	timeout  time.Duration
+	done     chan struct{}
+
+	// Set by the goroutine before done is closed.
+	resp   *dicomweb.StoreResponse
+	status int
+	err    error
+
+	mu       sync.Mutex
+	abortErr error
+}
+
+// errWriteStalled is the cause of an upstream request aborted because a
+// write blocked longer than the upstream timeout.
+var errWriteStalled = fmt.Errorf("%w: upstream stopped reading the request body",
+	dicomweb.ErrUpstreamTimeout)
+
+// upstream returns the upstream request, starting it on first use. It
+// fails once the request has ended early.
+func (sr *stowRequest) upstream() (*upstreamStow, error) {
+	if sr.up != nil {
+		select {
+		case <-sr.up.done:
+			return nil, errUpstreamGone
+		default:
+			return sr.up, nil
+		}
+	}
+
+	// The upstream request does not end when the client goes away after
+	// sending everything: what it stores must match the reports. abort
+	// cancels it when the client's body breaks.
+	ctx, cancel := context.WithCancel(context.WithoutCancel(sr.ctx))
+	pr, pw := io.Pipe()
+	up := &upstreamStow{pw: pw, sw: dicomweb.NewStowWriter(pw), cancel: cancel,
+		timeout: sr.s.cfg.UpstreamTimeout, done: make(chan struct{})}
+	up.watchdog = time.AfterFunc(time.Hour, func() { up.abort(errWriteStalled) })
+	up.watchdog.Stop()
+	sr.up = up
+
+	go func() {
+		defer close(up.done)
+		defer cancel()
+		resp, status, err := sr.s.client.Store(ctx, sr.route.Study, up.sw.ContentType(), pr)
+		up.resp, up.status, up.err = resp, status, err
+		if cause := up.aborted(); cause != nil {
+			up.err = cause
+		}
+		// Writers blocked on a request that ended must return.
+		pr.CloseWithError(errUpstreamGone)
+	}()
+	return up, nil
+}
+
+// createPart starts a part of the upstream body and returns its writer,
+// guarded by the watchdog.
+func (up *upstreamStow) createPart() (io.Writer, error) {
+	up.arm()
+	w, err := up.sw.CreatePart()
+	up.disarm()
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", errUpstreamGone, err)
+	}
+	return watchedWriter{w: w, up: up}, nil
+}
+
+func (up *upstreamStow) arm()    { up.watchdog.Reset(up.timeout) }
+func (up *upstreamStow) disarm() { up.watchdog.Stop() }
+
+// watchedWriter arms the watchdog around each write.
+type watchedWriter struct {
+	w  io.Writer
+	up *upstreamStow
+}
+
+func (ww watchedWriter) Write(p []byte) (int, error) {
+	ww.up.arm()
+	defer ww.up.disarm()
+	return ww.w.Write(p)
+}
+
+// abort ends the upstream request with cause: the body is cut, so an
+// upstream that reads whole requests before storing, as Orthanc does,
+// stores nothing of it.
+func (up *upstreamStow) abort(cause error) {
+	up.mu.Lock()
+	if up.abortErr == nil {
+		up.abortErr = cause
+	}
+	up.mu.Unlock()
+	up.pw.CloseWithError(cause)
+	up.cancel()
+}
+
+// aborted returns the cause of abort, or nil.
+func (up *upstreamStow) aborted() error {
+	up.mu.Lock()
+	defer up.mu.Unlock()
+	return up.abortErr
+}
+
+// upstreamOutcome is what the upstream request gave.
+type upstreamOutcome struct {
+	// sent reports whether there was an upstream request.
+	sent bool
+	// err is a transport failure: no usable answer.
+	err error
+	// status and resp are the upstream's answer.
+	status int
+	resp   *dicomweb.StoreResponse
+}
+
+// finishUpstream closes the upstream body and waits for the answer.
+func (sr *stowRequest) finishUpstream() upstreamOutcome {
+	up := sr.up
+	if up == nil {
+		return upstreamOutcome{}
+	}
+	up.arm()
+	err := up.sw.Close()
+	if err == nil {
+		err = up.pw.Close()
+	}
+	up.disarm()
+	<-up.done
+	out := upstreamOutcome{sent: true, err: up.err, status: up.status, resp: up.resp}
+	if out.err == nil && err != nil {
+		out.err = fmt.Errorf("%w: %w", errUpstreamGone, err)
+	}
+
+	// An HTTP status error is an answer without a readable body, not a
+	// transport failure.
+	var se *dicomweb.StatusError
+	if errors.As(out.err, &se) {
+		out.err, out.status, out.resp = nil, se.Status, nil
+	}
+	if out.resp == nil {
+		out.resp = &dicomweb.StoreResponse{}
+	}
+	return out
+}
+
+// maxVerify bounds how many instances the gateway looks up to learn what
+// an upstream stored when its answer does not say.
+const maxVerify = 256
+
+// upstreamHas reports whether the upstream holds the instance, by a
+// QIDO-RS search for its SOP Instance UID (PS3.18 10.6).
+func (s *Server) upstreamHas(ctx context.Context, study, sop string) (bool, error) {
+	u := *s.upstream
+	if study != "" {
+		u.Path += "/studies/" + study + "/instances"
+	} else {
+		u.Path += "/instances"
+	}
+	u.RawQuery = url.Values{"SOPInstanceUID": {sop}}.Encode()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u.String(), nil)
+	if err != nil {
+		return false, fmt.Errorf("building instance lookup: %w", err)
+	}
+	req.Header.Set("Accept", "application/dicom+json")
+	if s.cfg.UpstreamUser != "" {
+		req.SetBasicAuth(s.cfg.UpstreamUser, string(s.cfg.UpstreamPassword))
+	}
+	res, err := (&http.Client{Transport: s.transport}).Do(req)
+	if err != nil {
+		return false, fmt.Errorf("looking up an instance: %w", err)
+	}
+	defer res.Body.Close()
+	if res.StatusCode == http.StatusNoContent || res.StatusCode == http.StatusNotFound {
+		return false, nil
+	}
+	if res.StatusCode != http.StatusOK {
+		return false, fmt.Errorf("looking up an instance: upstream status %d", res.StatusCode)
+	}
+	var found []json.RawMessage
+	if err := json.NewDecoder(io.LimitReader(res.Body, 1<<20)).Decode(&found); err != nil {
+		return false, fmt.Errorf("looking up an instance: %w", err)
+	}
+	return len(found) > 0, nil
+}
+
+// verify asks the upstream about each sent part its answer did not list,
+// at most maxVerify of them within the upstream timeout, and marks the
+// ones it holds as stored. Parts it could not ask about stay not stored
+// and get a comment saying the state is unknown.
+func (sr *stowRequest) verify(parts []*stowPart) {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(sr.ctx),
+		sr.s.cfg.UpstreamTimeout)
+	defer cancel()
+	for i, p := range parts {
+		if i >= maxVerify || ctx.Err() != nil {
+			p.upstreamComment = "not known whether the upstream stored it"
+			continue
+		}
+		has, err := sr.s.upstreamHas(ctx, p.header.StudyInstanceUID, p.header.sopInstance())
+		switch {
+		case err != nil:
+			p.upstreamComment = "not known whether the upstream stored it"
+		case has:
+			p.stored = true
+		}
+	}
+}
