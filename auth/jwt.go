@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"net/url"
 	"strings"
 
 	"github.com/golang-jwt/jwt/v5"
@@ -139,7 +140,7 @@ func (v *Verifier) Verify(ctx context.Context, r *http.Request) (*Principal, err
 	if v.cfg.Disabled {
 		return &Principal{Subject: AnonymousSubject, Roles: []Role{RoleAdmin}}, nil
 	}
-	if r.URL != nil && r.URL.Query().Has("access_token") {
+	if tokenInURL(r.URL) {
 		return nil, newError(CodeInvalidRequest,
 			"send the token in the Authorization header, not in the URL",
 			ErrMalformedRequest, errors.New("access_token query parameter present"))
@@ -149,6 +150,18 @@ func (v *Verifier) Verify(ctx context.Context, r *http.Request) (*Principal, err
 		return nil, err
 	}
 	return v.VerifyToken(ctx, token)
+}
+
+// tokenInURL reports whether a URL carries an access_token parameter,
+// decoded or as written: Go's query parser drops pairs it cannot read (for
+// example after a semicolon), so the raw query is searched too.
+func tokenInURL(u *url.URL) bool {
+	if u == nil {
+		return false
+	}
+	q, _ := url.ParseQuery(u.RawQuery)
+	return q.Has("access_token") ||
+		strings.Contains(strings.ToLower(u.RawQuery), "access_token")
 }
 
 // bearer extracts the token of the one Authorization header.
