@@ -33,13 +33,15 @@ const RuleCancelled = "check.cancelled"
 // CheckBytes parses a SEG held in data and checks it against sources. It
 // returns an error only when data is not a readable SEG at all (see
 // [ParseSegmentation]) or ctx ends before the check is done; a SEG that
-// parses but breaks rules gives a report with findings.
+// parses but breaks rules gives a report with findings. The report's
+// duration includes the parsing.
 func (e *Engine) CheckBytes(ctx context.Context, data []byte, sources *SourceSet) (*Report, error) {
+	start := e.now()
 	seg, err := ParseSegmentation(data)
 	if err != nil {
 		return nil, fmt.Errorf("parsing segmentation: %w", err)
 	}
-	rep := e.Check(ctx, seg, sources)
+	rep := e.check(ctx, seg, sources, start)
 	if err := ctx.Err(); err != nil {
 		return rep, fmt.Errorf("checking segmentation: %w", err)
 	}
@@ -52,7 +54,13 @@ func (e *Engine) CheckBytes(ctx context.Context, data []byte, sources *SourceSet
 // and ctx is checked between frames: a check cancelled part way gives a
 // rejected report whose last finding has the rule [RuleCancelled].
 func (e *Engine) Check(ctx context.Context, seg *Segmentation, sources *SourceSet) *Report {
-	start := e.now()
+	return e.check(ctx, seg, sources, e.now())
+}
+
+// check is Check with the time the work started: for CheckBytes, before
+// parsing, so that the report's duration covers it.
+func (e *Engine) check(ctx context.Context, seg *Segmentation, sources *SourceSet,
+	start time.Time) *Report {
 	if sources == nil {
 		sources = NewSourceSet()
 	}

@@ -132,10 +132,9 @@ func (c *checkContext) flushDropped() {
 			continue
 		}
 		c.findings = append(c.findings, Finding{
-			Rule:     r.ID,
-			Severity: r.DefaultSeverity,
-			Message: fmt.Sprintf("%s: %d more findings of this rule are not listed",
-				r.ID, n),
+			Rule:      r.ID,
+			Severity:  r.DefaultSeverity,
+			Message:   fmt.Sprintf("%d more findings of this rule are not listed", n),
 			Reference: r.Reference,
 		})
 	}
