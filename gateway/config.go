@@ -473,6 +473,11 @@ func (c *Config) LogValue() slog.Value {
 			}
 			f = f.Elem()
 		}
+		// Durations and sizes read better in their text form.
+		if st, ok := f.Interface().(fmt.Stringer); ok {
+			attrs = append(attrs, slog.String(key, st.String()))
+			continue
+		}
 		attrs = append(attrs, slog.Any(key, f.Interface()))
 	}
 	attrs = append(attrs, slog.Any("upstream_password", c.UpstreamPassword))

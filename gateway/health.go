@@ -60,32 +60,10 @@ func (s *Server) serveReadyz(c *gin.Context) error {
 }
 
 // pingUpstream sends the cheapest DICOMweb request there is, a study
-// search for one result, with the gateway's credentials. Any answer below
-// 500 other than 401 and 403 means the upstream is there.
+// search for one result, with the gateway's credentials.
 func (s *Server) pingUpstream(ctx context.Context) error {
-	u := *s.upstream
-	u.Path += "/studies"
-	u.RawQuery = "limit=1"
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u.String(), nil)
-	if err != nil {
-		return fmt.Errorf("building upstream check: %w", err)
-	}
-	req.Header.Set("Accept", "application/dicom+json")
-	if s.cfg.UpstreamUser != "" {
-		req.SetBasicAuth(s.cfg.UpstreamUser, string(s.cfg.UpstreamPassword))
-	}
-	res, err := s.transport.RoundTrip(req)
-	if err != nil {
-		return fmt.Errorf("upstream unreachable: %w", err)
-	}
-	drain(res.Body, 64<<10)
-	res.Body.Close()
-	switch {
-	case res.StatusCode == http.StatusUnauthorized || res.StatusCode == http.StatusForbidden:
-		return fmt.Errorf("upstream refuses the gateway's credentials: status %d",
-			res.StatusCode)
-	case res.StatusCode >= 500:
-		return fmt.Errorf("upstream answers status %d", res.StatusCode)
+	if err := s.client.Ping(ctx); err != nil {
+		return fmt.Errorf("upstream check: %w", err)
 	}
 	return nil
 }

@@ -18,8 +18,15 @@ import (
 	"github.com/qcgate/qcgate/dicomweb"
 )
 
-// routeKey is the context key of the dicomwebRoute of a proxied request.
-type routeKey struct{}
+// proxyKey is the context key of the proxyInfo of a proxied request.
+type proxyKey struct{}
+
+// proxyInfo is what the proxy's hooks need to know of the client's request.
+type proxyInfo struct {
+	route dicomwebRoute
+	// base is the gateway's external base URL for this request.
+	base *url.URL
+}
 
 // serveDICOMweb handles every path gin does not route: it checks the raw
 // path, then intercepts STOW-RS or passes the request through.
@@ -34,7 +41,8 @@ func (s *Server) serveDICOMweb(c *gin.Context) error {
 	if route.Kind == kindSTOW && r.Method == http.MethodPost {
 		return s.serveSTOW(c, route)
 	}
-	if _, err := s.gatewayBase(r); err != nil {
+	base, err := s.gatewayBase(r)
+	if err != nil {
 		return err
 	}
 	if route.Kind == kindSTOW {
@@ -44,7 +52,7 @@ func (s *Server) serveDICOMweb(c *gin.Context) error {
 			route.Kind = kindQIDO
 		}
 	}
-	ctx := context.WithValue(r.Context(), routeKey{}, route)
+	ctx := context.WithValue(r.Context(), proxyKey{}, proxyInfo{route: route, base: base})
 	s.proxy.ServeHTTP(c.Writer, r.WithContext(ctx))
 	return nil
 }
@@ -98,7 +106,8 @@ func (s *Server) newProxy() *httputil.ReverseProxy {
 
 // rewriteRequest builds the upstream request of a search or retrieval.
 func (s *Server) rewriteRequest(pr *httputil.ProxyRequest) {
-	route, _ := pr.In.Context().Value(routeKey{}).(dicomwebRoute)
+	info, _ := pr.In.Context().Value(proxyKey{}).(proxyInfo)
+	route := info.route
 	out := pr.Out
 
 	// The target is rebuilt from the checked route only, never from the
@@ -133,8 +142,8 @@ func (s *Server) rewriteRequest(pr *httputil.ProxyRequest) {
 	// Orthanc builds the absolute URLs of its answers from Forwarded. It
 	// takes the values verbatim and does not unquote them (Orthanc 1.10,
 	// DICOMweb plugin 1.7), so they are sent as bare tokens.
-	if base, err := s.gatewayBase(pr.In); err == nil {
-		out.Header.Set("Forwarded", "host="+base.Host+";proto="+base.Scheme)
+	if info.base != nil {
+		out.Header.Set("Forwarded", "host="+info.base.Host+";proto="+info.base.Scheme)
 	}
 }
 
@@ -152,11 +161,11 @@ func (s *Server) modifyResponse(res *http.Response) error {
 	if res.Request == nil || !rewritableType(res.Header.Get("Content-Type")) {
 		return nil
 	}
-	base, err := s.gatewayBase(res.Request)
-	if err != nil {
+	info, ok := res.Request.Context().Value(proxyKey{}).(proxyInfo)
+	if !ok || info.base == nil {
 		return nil
 	}
-	pairs := s.urlRewrites(res.Request, base)
+	pairs := s.urlRewrites(info.base)
 	if len(pairs) == 0 {
 		return nil
 	}
@@ -183,10 +192,10 @@ func (s *Server) modifyResponse(res *http.Response) error {
 	return nil
 }
 
-// urlRewrites returns the prefixes to replace in an answer to the upstream
-// request out: the upstream's own DICOMweb root, and the root Orthanc
-// builds from Forwarded when it differs from the gateway's.
-func (s *Server) urlRewrites(out *http.Request, base *url.URL) []replacement {
+// urlRewrites returns the prefixes to replace in an answer for a gateway
+// at base: the upstream's own DICOMweb root, and the root Orthanc builds
+// from Forwarded when it differs from the gateway's.
+func (s *Server) urlRewrites(base *url.URL) []replacement {
 	gw := base.String() + dicomwebPrefix
 	var pairs []replacement
 	if up := s.upstream.String(); up != gw {

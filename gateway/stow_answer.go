@@ -224,22 +224,24 @@ func (sr *stowRequest) setWarnings(h http.Header, overall *Error) {
 		text := ""
 		switch {
 		case p.state == partRejected:
-			text = p.comment + "; report: " + sr.reportURL(p)
+			text = p.comment
 		case p.state == partAccepted && p.report != nil &&
 			p.report.Report.Decision == qc.DecisionAcceptedWithWarnings:
 			text = "SEG " + p.header.sopInstance() + " accepted with warnings: " +
-				findingSummary(p.report.Report) + "; report: " + sr.reportURL(p)
+				findingSummary(p.report.Report)
 		case p.state == partFailed:
 			text = p.comment
-			if p.report != nil {
-				text += "; report: " + sr.reportURL(p)
-			}
 		case p.sent && !p.stored && p.upstreamComment != "":
 			text = "part " + itoa(p.index) + ": " + p.upstreamComment
 		}
-		if text != "" {
-			texts = append(texts, text)
+		if text == "" {
+			continue
 		}
+		// The report's URL is never cut off, whatever the reason's length.
+		if p.report != nil {
+			text = clip(text, maxWarningReason) + "; report: " + sr.reportURL(p)
+		}
+		texts = append(texts, text)
 	}
 	for i, t := range texts {
 		if i == maxWarnings {
@@ -251,22 +253,31 @@ func (sr *stowRequest) setWarnings(h http.Header, overall *Error) {
 	}
 }
 
+// maxWarningReason bounds the reason part of a Warning header, in
+// characters; the report URL follows it.
+const maxWarningReason = 240
+
+// clip shortens s to at most n runes, marking the cut with "...".
+func clip(s string, n int) string {
+	r := []rune(s)
+	if len(r) <= n {
+		return s
+	}
+	return string(r[:n-3]) + "..."
+}
+
 // reportURL returns the URL of the report of a SEG part.
 func (sr *stowRequest) reportURL(p *stowPart) string {
 	return sr.base.String() + reportPath + p.header.sopInstance()
 }
 
-// warningValue builds a Warning header value: code 299, agent qcgate, and
-// text as a quoted string of printable ASCII, at most 300 characters.
+// warningValue builds a Warning header value (RFC 9111 5.5): code 299,
+// agent qcgate, and text as a quoted string of printable ASCII, quotes and
+// backslashes escaped, other characters replaced by "?".
 func warningValue(text string) string {
 	var b strings.Builder
 	b.WriteString(`299 qcgate "`)
-	n := 0
-	for _, r := range text {
-		if n >= 300 {
-			b.WriteString("...")
-			break
-		}
+	for _, r := range clip(text, 2*maxWarningReason) {
 		switch {
 		case r == '"' || r == '\\':
 			b.WriteByte('\\')
@@ -276,7 +287,6 @@ func warningValue(text string) string {
 		default:
 			b.WriteRune(r)
 		}
-		n++
 	}
 	b.WriteByte('"')
 	return b.String()

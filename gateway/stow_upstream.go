@@ -2,11 +2,9 @@ package gateway
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
-	"net/http"
 	"net/url"
 	"sync"
 	"time"
@@ -174,34 +172,16 @@ const maxVerify = 256
 // upstreamHas reports whether the upstream holds the instance, by a
 // QIDO-RS search for its SOP Instance UID (PS3.18 10.6).
 func (s *Server) upstreamHas(ctx context.Context, study, sop string) (bool, error) {
-	u := *s.upstream
-	if study != "" {
-		u.Path += "/studies/" + study + "/instances"
-	} else {
-		u.Path += "/instances"
+	resource := "instances"
+	if study != "" && isUID(study) {
+		resource = "studies/" + study + "/instances"
 	}
-	u.RawQuery = url.Values{"SOPInstanceUID": {sop}}.Encode()
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u.String(), nil)
-	if err != nil {
-		return false, fmt.Errorf("building instance lookup: %w", err)
-	}
-	req.Header.Set("Accept", "application/dicom+json")
-	if s.cfg.UpstreamUser != "" {
-		req.SetBasicAuth(s.cfg.UpstreamUser, string(s.cfg.UpstreamPassword))
-	}
-	res, err := (&http.Client{Transport: s.transport}).Do(req)
-	if err != nil {
-		return false, fmt.Errorf("looking up an instance: %w", err)
-	}
-	defer res.Body.Close()
-	if res.StatusCode == http.StatusNoContent || res.StatusCode == http.StatusNotFound {
+	q := url.Values{"SOPInstanceUID": {sop}, "includefield": {"00080018"}}
+	found, err := s.client.Search(ctx, resource, q.Encode())
+	if errors.Is(err, dicomweb.ErrNotFound) {
 		return false, nil
 	}
-	if res.StatusCode != http.StatusOK {
-		return false, fmt.Errorf("looking up an instance: upstream status %d", res.StatusCode)
-	}
-	var found []json.RawMessage
-	if err := json.NewDecoder(io.LimitReader(res.Body, 1<<20)).Decode(&found); err != nil {
+	if err != nil {
 		return false, fmt.Errorf("looking up an instance: %w", err)
 	}
 	return len(found) > 0, nil
