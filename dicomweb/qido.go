@@ -18,17 +18,23 @@ import (
 //
 // RepairQuery therefore decodes every name and value (with "+" as a space,
 // as HTML forms and Python's urlencode write it) and writes them back with
-// every character Orthanc takes literally left unescaped: letters, digits,
-// "-._~!$'()*,;:@/?^" and bytes of multi-byte UTF-8. It splits includefield
-// on commas into one includefield parameter per attribute (PS3.18 8.3.4.3).
+// every character Orthanc takes literally left unescaped: letters, digits
+// and "-._~!$'()*,;:@/?^". It splits includefield on commas into one
+// includefield parameter per attribute (PS3.18 8.3.4.3).
 //
-// A space or control character has no form that Orthanc would decode, and a
-// raw one is not valid in a request line, so it becomes the single-character
-// wildcard "?" (PS3.4 C.2.2.2.4): StudyDescription=Liver%20CT* becomes
-// StudyDescription=Liver?CT*, which matches "Liver CT..." and, unlike the
-// original, something. Characters that would change the query's structure
-// ("&", "=", "+", "#", "%") stay escaped, and so match nothing in Orthanc,
-// as before. A parameter whose escapes are malformed is kept as it came.
+// Some characters have no form that Orthanc 1.10 both accepts and decodes,
+// so they become wildcards (PS3.4 C.2.2.2.4), which match what was asked
+// and possibly more, where the original matched nothing:
+//   - a space or control character, not valid raw in a request line,
+//     becomes "?": StudyDescription=Liver%20CT* becomes
+//     StudyDescription=Liver?CT*;
+//   - a run of non-ASCII characters becomes "*": raw UTF-8 makes Orthanc
+//     answer 400, and "?" does not match such a character in its matcher,
+//     so PatientName=M%C3%BCller becomes PatientName=M*ller.
+//
+// Characters that would change the query's structure ("&", "=", "+", "#",
+// "%") stay escaped, and so match nothing in Orthanc, as before. A
+// parameter whose escapes are malformed is kept as it came.
 // Other than an includefield without attributes, nothing is removed, and the
 // order of parameters is kept.
 //
@@ -86,7 +92,13 @@ func literalEscape(s string) string {
 		switch {
 		case c <= ' ' || c == 0x7f:
 			b.WriteByte('?')
-		case c >= 0x80 || isQueryLiteral(c):
+		case c >= 0x80:
+			// One "*" for a run of non-ASCII bytes.
+			b.WriteByte('*')
+			for i+1 < len(s) && s[i+1] >= 0x80 {
+				i++
+			}
+		case isQueryLiteral(c):
 			b.WriteByte(c)
 		default:
 			b.WriteByte('%')

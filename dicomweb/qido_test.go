@@ -25,7 +25,9 @@ func TestRepairQuery(t *testing.T) {
 		{"date range", "StudyDate=20200101%2D20201231", "StudyDate=20200101-20201231"},
 		{"structural characters stay escaped", "X=a%26b%3Dc%2Bd%23e%25f",
 			"X=a%26b%3Dc%2Bd%23e%25f"},
-		{"UTF-8 literal", "PatientName=M%C3%BCller*", "PatientName=M\xc3\xbcller*"},
+		{"non-ASCII becomes wildcard", "PatientName=M%C3%BCller%5EJ%C3%BCrg%C3%A9n",
+			"PatientName=M*ller^J*rg*n"},
+		{"raw UTF-8", "PatientName=\xe7\x8e\x8b\xe5\xb0\x8f", "PatientName=*"},
 		{"control character", "X=a%0Ab", "X=a?b"},
 		{"malformed escape kept", "PatientName=%ZZ&limit=5", "PatientName=%ZZ&limit=5"},
 		{"name without value", "fuzzymatching&limit=", "fuzzymatching&limit="},
@@ -63,7 +65,8 @@ func TestRepairQueryKeepsMeaning(t *testing.T) {
 }
 
 // FuzzRepairQuery checks that RepairQuery never panics, is idempotent and
-// writes no space, control character or "#" that the input did not hold raw.
+// writes no space, control character, non-ASCII byte or "#" that the input
+// did not hold raw.
 func FuzzRepairQuery(f *testing.F) {
 	for _, s := range []string{
 		"includefield=00081030%2C00080060&limit=101&offset=0&fuzzymatching=false",
@@ -80,7 +83,7 @@ func FuzzRepairQuery(f *testing.F) {
 			t.Fatalf("RepairQuery not idempotent: %q -> %q -> %q", in, got, again)
 		}
 		for i := 0; i < len(got); i++ {
-			if c := got[i]; (c == '#' || c <= ' ') && !containsRaw(in, c) {
+			if c := got[i]; (c == '#' || c <= ' ' || c >= 0x7f) && !containsRaw(in, c) {
 				t.Fatalf("RepairQuery(%q) = %q holds byte %#x", in, got, c)
 			}
 		}
