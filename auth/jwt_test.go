@@ -7,8 +7,10 @@ import (
 	"crypto/rand"
 	"crypto/rsa"
 	"crypto/x509"
+	"crypto/x509/pkix"
 	"encoding/pem"
 	"errors"
+	"math/big"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -346,6 +348,41 @@ func TestNewVerifierKeyFiles(t *testing.T) {
 			v, err := NewVerifier(context.Background(), tt.cfg)
 			if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
 				t.Fatalf("NewVerifier() = %v, %v; want error containing %q", v, err, tt.wantErr)
+			}
+		})
+	}
+}
+
+// TestKeyFileFormats checks that an RSA key is read from each PEM form a
+// provider hands out: PKIX, PKCS #1 and a certificate.
+func TestKeyFileFormats(t *testing.T) {
+	k := keys(t)
+	tmpl := &x509.Certificate{
+		SerialNumber: big.NewInt(1),
+		Subject:      pkix.Name{CommonName: "idp.example"},
+		NotBefore:    time.Now().Add(-time.Hour),
+		NotAfter:     time.Now().Add(time.Hour),
+	}
+	certDER, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &k.rsa.PublicKey, k.rsa)
+	if err != nil {
+		t.Fatalf("creating certificate: %v", err)
+	}
+	forms := map[string][]byte{
+		"PKIX": publicPEM(t, &k.rsa.PublicKey),
+		"PKCS #1": pem.EncodeToMemory(&pem.Block{Type: "RSA PUBLIC KEY",
+			Bytes: x509.MarshalPKCS1PublicKey(&k.rsa.PublicKey)}),
+		"certificate": pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: certDER}),
+	}
+	tok := sign(t, jwt.SigningMethodRS256, k.rsa, "", claimsAt(time.Now(), "frank"))
+	for name, data := range forms {
+		t.Run(name, func(t *testing.T) {
+			v := newVerifier(t, Config{RSAPublicKeyFiles: []string{writeFile(t, "k.pem", data)}})
+			got, err := v.VerifyToken(context.Background(), tok)
+			if err != nil {
+				t.Fatalf("VerifyToken() = %v", err)
+			}
+			if got.Subject != "frank" {
+				t.Errorf("VerifyToken() subject = %q, want frank", got.Subject)
 			}
 		})
 	}
