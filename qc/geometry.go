@@ -223,6 +223,7 @@ func placeFrames(c *checkContext) *placement {
 	p := &placement{frames: make([]framePlace, len(seg.Frames))}
 
 	var usable []*SourceInstance
+	isUsable := make(map[*SourceInstance]bool)
 	for _, inst := range c.sourceInstances() {
 		if seg.FrameOfReferenceUID != "" && inst.FrameOfReferenceUID != "" &&
 			inst.FrameOfReferenceUID != seg.FrameOfReferenceUID {
@@ -230,13 +231,14 @@ func placeFrames(c *checkContext) *placement {
 			continue
 		}
 		usable = append(usable, inst)
+		isUsable[inst] = true
 	}
 	groups := buildPlaneGroups(usable, c.tol.OrientationCosine)
 
 	for i := range seg.Frames {
 		f := &seg.Frames[i]
 		fp := &p.frames[i]
-		named := usableRefs(c.refs.frames[i].refs, usable)
+		named := usableRefs(c.refs.frames[i].refs, isUsable)
 		own := c.refs.frames[i].own
 		switch {
 		case len(usable) == 0:
@@ -257,10 +259,10 @@ func placeFrames(c *checkContext) *placement {
 }
 
 // usableRefs keeps the named source frames whose instance is usable.
-func usableRefs(refs []sourceRef, usable []*SourceInstance) []sourceRef {
+func usableRefs(refs []sourceRef, usable map[*SourceInstance]bool) []sourceRef {
 	var out []sourceRef
 	for _, r := range refs {
-		if slices.Contains(usable, r.inst) {
+		if usable[r.inst] {
 			out = append(out, r)
 		}
 	}
