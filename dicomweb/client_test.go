@@ -24,7 +24,7 @@ const (
 
 // fakeUpstream serves handler behind Basic authentication at
 // /dicom-web (and Orthanc's REST API at /) and returns a client for it.
-func fakeUpstream(t *testing.T, handler http.HandlerFunc, opts ClientOptions) (*Client, *atomic.Int32) {
+func fakeUpstream(t *testing.T, h http.HandlerFunc, opts ClientOptions) (*Client, *atomic.Int32) {
 	t.Helper()
 	var calls atomic.Int32
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -33,7 +33,7 @@ func fakeUpstream(t *testing.T, handler http.HandlerFunc, opts ClientOptions) (*
 			http.Error(w, "unauthorized", http.StatusUnauthorized)
 			return
 		}
-		handler(w, r)
+		h(w, r)
 	}))
 	t.Cleanup(srv.Close)
 
@@ -44,6 +44,11 @@ func fakeUpstream(t *testing.T, handler http.HandlerFunc, opts ClientOptions) (*
 		t.Fatalf("NewClient() = %v", err)
 	}
 	return c, &calls
+}
+
+// noCompression returns a client whose transport does not ask for gzip.
+func noCompression() *http.Client {
+	return &http.Client{Transport: &http.Transport{DisableCompression: true}}
 }
 
 // writeGzip writes data gzipped with its Content-Encoding.
@@ -179,7 +184,7 @@ func TestSeriesMetadata(t *testing.T) {
 			}
 			opts := ClientOptions{}
 			if tt.noComp {
-				opts.HTTP = &http.Client{Transport: &http.Transport{DisableCompression: true}}
+				opts.HTTP = noCompression()
 			}
 			c, calls := fakeUpstream(t, handler, opts)
 
@@ -380,7 +385,7 @@ func TestStore(t *testing.T) {
 				}
 				w.WriteHeader(tt.status)
 				w.Write(tt.answer)
-			}, ClientOptions{HTTP: &http.Client{Transport: &http.Transport{DisableCompression: true}}})
+			}, ClientOptions{HTTP: noCompression()})
 
 			var body bytes.Buffer
 			sw := NewStowWriter(&body)

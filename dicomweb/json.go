@@ -40,9 +40,12 @@ type Attribute struct {
 // PersonName is a PN value (PS3.18 F.2.2): its component groups, each in
 // the caret-separated form of PS3.5 6.2.
 type PersonName struct {
-	Alphabetic  string `json:"Alphabetic,omitempty"`
+	// Alphabetic is the single-byte group, for example "Doe^John".
+	Alphabetic string `json:"Alphabetic,omitempty"`
+	// Ideographic is the ideographic group, for example "王^小東".
 	Ideographic string `json:"Ideographic,omitempty"`
-	Phonetic    string `json:"Phonetic,omitempty"`
+	// Phonetic is the phonetic group.
+	Phonetic string `json:"Phonetic,omitempty"`
 }
 
 // String returns the first non-empty component group of n.

@@ -146,7 +146,8 @@ func TestDecodeDatasetsErrors(t *testing.T) {
 				t.Fatalf("DecodeDatasets(%.60q) error = %v, want %v", tt.in, err, tt.wantErr)
 			}
 			if len(got) != tt.want {
-				t.Errorf("DecodeDatasets(%.60q) gave %d data sets, want %d", tt.in, len(got), tt.want)
+				t.Errorf("DecodeDatasets(%.60q) gave %d data sets, want %d", tt.in, len(got),
+					tt.want)
 			}
 		})
 	}

@@ -13,8 +13,10 @@ import (
 
 // Defaults of [PartLimits].
 const (
+	// DefaultMaxHeaderBytes bounds the header block of one part: 16 KiB.
 	DefaultMaxHeaderBytes = 16 << 10
-	DefaultMaxParts       = 100000
+	// DefaultMaxParts bounds the number of parts of one body.
+	DefaultMaxParts = 100000
 )
 
 // maxBoundaryLen bounds the boundary parameter. RFC 2046 5.1.1 allows 70

@@ -44,7 +44,7 @@ func (c *Client) OrthancInstanceID(ctx context.Context, sopInstanceUID string) (
 		ID   string `json:"ID"`
 		Type string `json:"Type"`
 	}
-	if err := c.orthancCall(ctx, http.MethodPost, u, sopInstanceUID, &found); err != nil {
+	if err := c.orthancCall(ctx, http.MethodPost, sopInstanceUID, u, &found); err != nil {
 		return "", fmt.Errorf("looking up instance %s in orthanc: %w", sopInstanceUID, err)
 	}
 	for _, f := range found {
@@ -72,7 +72,7 @@ func (c *Client) OrthancSetMetadata(ctx context.Context, sopInstanceUID, name, v
 	ctx, cancel := c.withTimeout(ctx)
 	defer cancel()
 	u := c.orthancRoot().JoinPath("instances", id, "metadata", name)
-	if err := c.orthancCall(ctx, http.MethodPut, u, value, nil); err != nil {
+	if err := c.orthancCall(ctx, http.MethodPut, value, u, nil); err != nil {
 		return fmt.Errorf("setting orthanc metadata %s of instance %s: %w", name,
 			sopInstanceUID, err)
 	}
@@ -95,7 +95,7 @@ func (c *Client) OrthancMetadata(ctx context.Context, sopInstanceUID, name strin
 	defer cancel()
 	u := c.orthancRoot().JoinPath("instances", id, "metadata", name)
 	var value string
-	if err := c.orthancCall(ctx, http.MethodGet, u, "", &value); err != nil {
+	if err := c.orthancCall(ctx, http.MethodGet, "", u, &value); err != nil {
 		return "", fmt.Errorf("reading orthanc metadata %s of instance %s: %w", name,
 			sopInstanceUID, err)
 	}
@@ -105,7 +105,7 @@ func (c *Client) OrthancMetadata(ctx context.Context, sopInstanceUID, name strin
 // orthancCall sends a request with a text body to Orthanc's REST API and
 // reads the answer into out: JSON for a slice or struct, the raw text for a
 // *string, nothing for nil.
-func (c *Client) orthancCall(ctx context.Context, method string, u *url.URL, body string, out any) error {
+func (c *Client) orthancCall(ctx context.Context, method, body string, u *url.URL, out any) error {
 	var rb io.Reader
 	if body != "" {
 		rb = strings.NewReader(body)

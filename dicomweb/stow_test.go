@@ -105,11 +105,13 @@ func sampleResponse() *StoreResponse {
 	return &StoreResponse{
 		RetrieveURL: "http://gw/dicom-web/studies/1.2",
 		Referenced: []ReferencedSOP{
-			{"1.2.840.10008.5.1.4.1.1.2", "1.2.3", "http://gw/dicom-web/studies/1.2/series/4/instances/1.2.3", 0},
+			{"1.2.840.10008.5.1.4.1.1.2", "1.2.3",
+				"http://gw/dicom-web/studies/1.2/series/4/instances/1.2.3", 0},
 			{"1.2.840.10008.5.1.4.1.1.2", "1.2.4", "", WarningCoercion},
 		},
 		Failed: []FailedSOP{{"1.2.840.10008.5.1.4.1.1.66.4", "1.2.5", FailureQCRejected, "why"}},
-		Other:  []FailedSOP{{FailureReason: FailureCannotUnderstand, Comment: "part 3 is not DICOM"}},
+		Other: []FailedSOP{{FailureReason: FailureCannotUnderstand,
+			Comment: "part 3 is not DICOM"}},
 	}
 }
 
