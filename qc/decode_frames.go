@@ -2,6 +2,7 @@ package qc
 
 import (
 	"fmt"
+	"math"
 	"strings"
 
 	"github.com/suyashkumar/dicom/pkg/tag"
@@ -109,10 +110,11 @@ func (s *Segmentation) placeTiledFull() {
 			s.TotalPixelMatrixRows, s.TotalPixelMatrixColumns)
 		return
 	}
-	across := (s.TotalPixelMatrixColumns + s.Columns - 1) / s.Columns
-	down := (s.TotalPixelMatrixRows + s.Rows - 1) / s.Rows
-	planes := max(s.TotalPixelMatrixFocalPlanes, 1)
-	perSegment := across * down * planes
+	// The counts come from the file: keep their products from overflowing.
+	across := min((s.TotalPixelMatrixColumns+s.Columns-1)/s.Columns, math.MaxInt32)
+	down := min((s.TotalPixelMatrixRows+s.Rows-1)/s.Rows, math.MaxInt32)
+	planes := min(max(s.TotalPixelMatrixFocalPlanes, 1), math.MaxInt32)
+	perSegment := satMul(satMul(across, down), planes)
 	labelmap := s.SegmentationType == SegmentationTypeLabelmap
 	for i := range s.Frames {
 		f := &s.Frames[i]
@@ -125,13 +127,21 @@ func (s *Segmentation) placeTiledFull() {
 	want, segments := perSegment, 1
 	if !labelmap {
 		segments = len(s.Segments)
-		want *= segments
+		want = satMul(want, segments)
 	}
 	if s.NumberOfFrames != want {
 		s.addProblem(decodeRuleFunctionalGroups, SeverityError, "PS3.3 C.7.6.17.3",
 			"TILED_FULL needs %d tiles x %d focal planes x %d segments = %d frames: found "+
 				"Number of Frames %d", across*down, planes, segments, want, s.NumberOfFrames)
 	}
+}
+
+// satMul returns a x b for non-negative a and b, at most math.MaxInt32.
+func satMul(a, b int) int {
+	if a != 0 && b > math.MaxInt32/a {
+		return math.MaxInt32
+	}
+	return a * b
 }
 
 // addProblem records a finding of the decoder.
