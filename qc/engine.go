@@ -3,6 +3,7 @@ package qc
 import (
 	"context"
 	"fmt"
+	"os"
 	"slices"
 	"strings"
 	"time"
@@ -46,6 +47,15 @@ func (e *Engine) CheckBytes(ctx context.Context, data []byte, sources *SourceSet
 		return rep, fmt.Errorf("checking segmentation: %w", err)
 	}
 	return rep, nil
+}
+
+// CheckFile reads a SEG file and checks it as [Engine.CheckBytes] does.
+func (e *Engine) CheckFile(ctx context.Context, path string, sources *SourceSet) (*Report, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("reading segmentation: %w", err)
+	}
+	return e.CheckBytes(ctx, data, sources)
 }
 
 // Check runs every enabled rule on seg against sources and returns the

@@ -338,6 +338,19 @@ func TestCheckCancelled(t *testing.T) {
 	}
 }
 
+func TestCheckFile(t *testing.T) {
+	_, sources := loadCase(t, "highdicom-ct2-binary")
+	rep, err := NewEngine(nil).CheckFile(context.Background(),
+		filepath.Join(realDir, "highdicom-ct2-binary/seg_image_ct_binary.dcm"), sources)
+	if err != nil || rep.Decision != DecisionAccepted || rep.Segments[0].Voxels != 638 {
+		t.Errorf("CheckFile() = %+v, %v; want accepted with 638 voxels", rep, err)
+	}
+	_, err = NewEngine(nil).CheckFile(context.Background(), filepath.Join(realDir, "nope.dcm"), nil)
+	if !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("CheckFile(missing) error = %v, want os.ErrNotExist", err)
+	}
+}
+
 func TestCheckBytesErrors(t *testing.T) {
 	src, err := os.ReadFile(filepath.Join(realDir, "dcmqi-ct-liver-binary/source/ct-3slice-01.dcm"))
 	if err != nil {

@@ -303,3 +303,55 @@ func TestFramePositionAgainstReferencedImage(t *testing.T) {
 		})
 	}
 }
+
+// enhancedSource replaces the base sources by one Enhanced CT instance
+// holding the three slices as frames, and makes each SEG frame name its
+// slice by Referenced Frame Number.
+func enhancedSource(s *Segmentation, src *SourceSet) {
+	mf := &SourceInstance{
+		SOPClassUID: "1.2.840.10008.5.1.4.1.1.2.1", SOPInstanceUID: tInstance(7),
+		SeriesInstanceUID: tSeries, StudyInstanceUID: tStudy, FrameOfReferenceUID: tFoR,
+		Modality: "CT", Rows: 4, Columns: 4, NumberOfFrames: 3,
+	}
+	for k := 1; k <= 3; k++ {
+		mf.Frames = append(mf.Frames, SourceFrame{
+			Number:                  k,
+			ImagePositionPatient:    []float64{-1, -1, float64(k - 1)},
+			ImageOrientationPatient: []float64{1, 0, 0, 0, 1, 0},
+			PixelSpacing:            []float64{0.5, 0.5},
+		})
+	}
+	*src = *NewSourceSet()
+	src.Add(mf)
+	s.ReferencedSeries[0].Instances = []ImageReference{{SOPInstanceUID: mf.SOPInstanceUID}}
+	for i := range s.Frames {
+		s.Frames[i].SourceImages = []ImageReference{{SOPInstanceUID: mf.SOPInstanceUID,
+			ReferencedFrameNumber: []int{i + 1}}}
+	}
+}
+
+func TestRulesMultiFrameSource(t *testing.T) {
+	runRuleCases(t, "geometry.source_plane", []ruleCase{
+		{name: "frames on the frames they name", modify: enhancedSource},
+		{
+			name: "frame 3 names source frame 1",
+			modify: func(s *Segmentation, src *SourceSet) {
+				enhancedSource(s, src)
+				s.Frames[2].SourceImages[0].ReferencedFrameNumber = []int{1}
+			},
+			want:     []found{{"geometry.source_plane", 2, 3}},
+			wantText: "it lies 2 mm from the plane of frame 1 of source image " + tInstance(7),
+		},
+	})
+	runRuleCases(t, "references.frame_number", []ruleCase{
+		{
+			name: "frame 4 of three",
+			modify: func(s *Segmentation, src *SourceSet) {
+				enhancedSource(s, src)
+				s.Frames[0].SourceImages[0].ReferencedFrameNumber = []int{4}
+			},
+			want:     []found{{"references.frame_number", 1, 1}},
+			wantText: "must lie in 1..3, the frames of source image " + tInstance(7) + ": found 4",
+		},
+	})
+}

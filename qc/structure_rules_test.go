@@ -1,6 +1,11 @@
 package qc
 
-import "testing"
+import (
+	"context"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+)
 
 func TestRuleType1(t *testing.T) {
 	runRuleCases(t, "structure.type1", []ruleCase{
@@ -310,4 +315,36 @@ func TestRuleSegmentsEmpty(t *testing.T) {
 			},
 		},
 	})
+}
+
+// TestLabelmapCounts counts a LABELMAP whose frames hold the values 0, 1,
+// 5, 100 and an undescribed 7: voxels and frames per segment, background
+// and padding left out.
+func TestLabelmapCounts(t *testing.T) {
+	seg, src := baseSeg(), baseSources()
+	toLabelmap(seg, 0, 1, 5, 100)
+	seg.PixelPaddingValue = ptr(9)
+	seg.pixels = testPixels{frames: [][]byte{
+		{0, 0, 0, 0, 1, 1, 1, 5, 5, 100, 0, 0, 9, 9, 0, 0},
+		{1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 0, 0, 0, 7},
+		{100, 100, 100, 100, 100, 100, 100, 100, 100, 100, 100, 100, 100, 100, 100, 100},
+	}}
+	rep := NewEngine(nil).Check(context.Background(), seg, src)
+	area := 0.5 * 0.5 / 1000
+	want := []SegmentReport{
+		{Number: 1, Label: "label", Frames: 2, Voxels: 11, VolumeML: ptr(11 * area)},
+		{Number: 5, Label: "label", Frames: 1, Voxels: 2, VolumeML: ptr(2 * area)},
+		{Number: 100, Label: "label", Frames: 2, Voxels: 17, VolumeML: ptr(17 * area)},
+	}
+	if diff := cmp.Diff(want, rep.Segments); diff != "" {
+		t.Errorf("segments mismatch (-want +got):\n%s", diff)
+	}
+	wantFindings := []found{{"structure.frame_segment", 7, 2}}
+	var got []found
+	for _, f := range rep.Findings {
+		got = append(got, found{f.Rule, f.Segment, f.Frame})
+	}
+	if diff := cmp.Diff(wantFindings, got); diff != "" {
+		t.Errorf("findings mismatch (-want +got):\n%s", diff)
+	}
 }
