@@ -486,3 +486,35 @@ func mediaTypeOf(ct string) string {
 	}
 	return typ
 }
+
+// BenchmarkPartReader reads a body of 16 parts of 1 MiB each.
+func BenchmarkPartReader(b *testing.B) {
+	var body bytes.Buffer
+	sw := NewStowWriter(&body)
+	part := bytes.Repeat([]byte("DICM\r\n--\x00\xff"), 1<<20/10)
+	for range 16 {
+		w, _ := sw.CreatePart()
+		w.Write(part)
+	}
+	sw.Close()
+	data := body.Bytes()
+	buf := make([]byte, 32<<10)
+
+	b.SetBytes(int64(len(data)))
+	b.ReportAllocs()
+	for b.Loop() {
+		pr := NewPartReader(bytes.NewReader(data), sw.Boundary(), PartLimits{})
+		for {
+			p, err := pr.Next()
+			if err == io.EOF {
+				break
+			}
+			if err != nil {
+				b.Fatalf("Next() = %v", err)
+			}
+			if _, err := io.CopyBuffer(io.Discard, p.Body, buf); err != nil {
+				b.Fatalf("reading part: %v", err)
+			}
+		}
+	}
+}
