@@ -102,8 +102,10 @@ func baseSeg() *Segmentation {
 		BitsAllocated:       1,
 		BitsStored:          1,
 		SegmentationType:    SegmentationTypeBinary,
-		Segments:            []SegmentDescription{baseSegment(1, "liver"), baseSegment(2, "tumour")},
-		Frames:              []Frame{baseFrame(1, 1, 1), baseFrame(2, 1, 2), baseFrame(3, 2, 3)},
+		Segments: []SegmentDescription{
+			baseSegment(1, "liver"), baseSegment(2, "tumour"),
+		},
+		Frames: []Frame{baseFrame(1, 1, 1), baseFrame(2, 1, 2), baseFrame(3, 2, 3)},
 		ReferencedSeries: []ReferencedSeries{{
 			SeriesInstanceUID: tSeries,
 			Instances: []ImageReference{

@@ -220,7 +220,8 @@ func TestCheckRealCases(t *testing.T) {
 				rules = append(rules, f.Rule)
 			}
 			if diff := cmp.Diff(tt.rules, rules); diff != "" {
-				t.Errorf("finding rules mismatch (-want +got):\n%s\nfindings: %+v", diff, rep.Findings)
+				t.Errorf("finding rules mismatch (-want +got):\n%s\nfindings: %+v",
+					diff, rep.Findings)
 			}
 			if tt.segments != nil {
 				var got []segWant
@@ -332,8 +333,8 @@ func TestCheckCancelled(t *testing.T) {
 	if !errors.Is(err, context.Canceled) {
 		t.Errorf("CheckBytes(cancelled) error = %v, want context.Canceled", err)
 	}
-	if rep == nil || rep.Decision != DecisionRejected ||
-		!slices.ContainsFunc(rep.Findings, func(f Finding) bool { return f.Rule == RuleCancelled }) {
+	isCancel := func(f Finding) bool { return f.Rule == RuleCancelled }
+	if rep == nil || rep.Decision != DecisionRejected || !slices.ContainsFunc(rep.Findings, isCancel) {
 		t.Errorf("CheckBytes(cancelled) report = %+v, want rejected with %s", rep, RuleCancelled)
 	}
 }

@@ -171,7 +171,8 @@ func buildPlaneGroups(insts []*SourceInstance, tol float64) []*planeGroup {
 	for _, inst := range insts {
 		for i := range inst.Frames {
 			f := &inst.Frames[i]
-			if !hasPatientGeometry(f.ImagePositionPatient, f.ImageOrientationPatient, f.PixelSpacing) {
+			if !hasPatientGeometry(f.ImagePositionPatient, f.ImageOrientationPatient,
+				f.PixelSpacing) {
 				continue
 			}
 			var g *planeGroup
@@ -240,13 +241,16 @@ func placeFrames(c *checkContext) *placement {
 		fp := &p.frames[i]
 		named := usableRefs(c.refs.frames[i].refs, isUsable)
 		own := c.refs.frames[i].own
+		patient := hasPatientGeometry(f.ImagePositionPatient, f.ImageOrientationPatient,
+			f.PixelSpacing)
+		tile := f.RowPositionInTotalImagePixelMatrix > 0 ||
+			f.ColumnPositionInTotalImagePixelMatrix > 0
 		switch {
 		case len(usable) == 0:
 			fp.kind = noSources
-		case hasPatientGeometry(f.ImagePositionPatient, f.ImageOrientationPatient, f.PixelSpacing) &&
-			len(groups) > 0:
+		case patient && len(groups) > 0:
 			placePatient(c, f, fp, groups, named, own)
-		case f.RowPositionInTotalImagePixelMatrix > 0 || f.ColumnPositionInTotalImagePixelMatrix > 0:
+		case tile:
 			placeTile(f, fp, named, own, usable)
 		case len(named) == 1 || own && len(named) > 0:
 			fp.kind = byReference
@@ -303,7 +307,8 @@ func placePatient(c *checkContext, f *Frame, fp *framePlace, groups []*planeGrou
 				c.tol.OrientationCosine) || len(r.frame.ImagePositionPatient) != 3 {
 				continue
 			}
-			dist := math.Abs(dot(sub(f.ImagePositionPatient, r.frame.ImagePositionPatient), g.normal))
+			delta := sub(f.ImagePositionPatient, r.frame.ImagePositionPatient)
+			dist := math.Abs(dot(delta, g.normal))
 			if dist < best {
 				best, fp.target = dist, r
 			}
@@ -346,7 +351,8 @@ func placeTile(f *Frame, fp *framePlace, named []sourceRef, own bool, usable []*
 	if own && len(named) > 0 {
 		fp.target, fp.named = named[0], true
 		sf := named[0].frame
-		if sf.RowPositionInTotalImagePixelMatrix > 0 || sf.ColumnPositionInTotalImagePixelMatrix > 0 {
+		if sf.RowPositionInTotalImagePixelMatrix > 0 ||
+			sf.ColumnPositionInTotalImagePixelMatrix > 0 {
 			fp.tileWant = [2]int{sf.RowPositionInTotalImagePixelMatrix,
 				sf.ColumnPositionInTotalImagePixelMatrix}
 		}

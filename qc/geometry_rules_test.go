@@ -17,8 +17,10 @@ func setAll(s *Segmentation, f func(fr *Frame)) {
 func TestRuleFrameOfReference(t *testing.T) {
 	runRuleCases(t, "geometry.frame_of_reference", []ruleCase{
 		{
-			name:     "other Frame of Reference",
-			modify:   func(s *Segmentation, _ *SourceSet) { s.FrameOfReferenceUID = "1.2.826.0.1.5" },
+			name: "other Frame of Reference",
+			modify: func(s *Segmentation, _ *SourceSet) {
+				s.FrameOfReferenceUID = "1.2.826.0.1.5"
+			},
 			want:     []found{{"geometry.frame_of_reference", 0, 0}},
 			wantText: "the SEG has 1.2.826.0.1.5, source series " + tSeries + " has " + tFoR,
 		},
@@ -35,7 +37,9 @@ func TestRuleOrientation(t *testing.T) {
 		{
 			name: "sagittal frames on axial sources",
 			modify: func(s *Segmentation, _ *SourceSet) {
-				setAll(s, func(f *Frame) { f.ImageOrientationPatient = []float64{0, 1, 0, 0, 0, -1} })
+				setAll(s, func(f *Frame) {
+					f.ImageOrientationPatient = []float64{0, 1, 0, 0, 0, -1}
+				})
 			},
 			want: []found{
 				{"geometry.orientation", 1, 1}, {"geometry.orientation", 1, 2},
@@ -48,7 +52,9 @@ func TestRuleOrientation(t *testing.T) {
 			name: "rounding within tolerance",
 			modify: func(s *Segmentation, _ *SourceSet) {
 				setAll(s, func(f *Frame) {
-					f.ImageOrientationPatient = []float64{0.9999995, 0.0004, 0, -0.0004, 0.9999995, 0}
+					f.ImageOrientationPatient = []float64{
+						0.9999995, 0.0004, 0, -0.0004, 0.9999995, 0,
+					}
 				})
 			},
 		},
@@ -58,8 +64,10 @@ func TestRuleOrientation(t *testing.T) {
 func TestRulePixelSpacing(t *testing.T) {
 	runRuleCases(t, "geometry.pixel_spacing", []ruleCase{
 		{
-			name:     "coarser pixels",
-			modify:   func(s *Segmentation, _ *SourceSet) { s.Frames[1].PixelSpacing = []float64{0.6, 0.6} },
+			name: "coarser pixels",
+			modify: func(s *Segmentation, _ *SourceSet) {
+				s.Frames[1].PixelSpacing = []float64{0.6, 0.6}
+			},
 			want:     []found{{"geometry.pixel_spacing", 1, 2}},
 			wantText: "[0.5, 0.5] mm, within 0.001 relative: found [0.6, 0.6] mm",
 		},
@@ -146,7 +154,9 @@ func TestRuleMatrixSize(t *testing.T) {
 			name: "3x3 crop at row 1, column 1",
 			modify: func(s *Segmentation, _ *SourceSet) {
 				s.Rows, s.Columns = 3, 3
-				setAll(s, func(f *Frame) { f.ImagePositionPatient[0], f.ImagePositionPatient[1] = -0.5, -0.5 })
+				setAll(s, func(f *Frame) {
+					f.ImagePositionPatient[0], f.ImagePositionPatient[1] = -0.5, -0.5
+				})
 				s.pixels = testPixels{frames: [][]byte{{0xFF, 0xFF}, {0xFF, 0xFF}, {0xFF, 0xFF}}}
 			},
 			want:     []found{{"geometry.matrix_size", 0, 1}},
@@ -198,7 +208,9 @@ func TestRuleFramePlacement(t *testing.T) {
 			modify: func(s *Segmentation, src *SourceSet) {
 				crSeg(s, src)
 				s.Rows = 8
-				s.pixels = testPixels{frames: [][]byte{make([]byte, 4), make([]byte, 4), make([]byte, 4)}}
+				s.pixels = testPixels{frames: [][]byte{
+					make([]byte, 4), make([]byte, 4), make([]byte, 4),
+				}}
 			},
 			want: []found{
 				{"geometry.frame_placement", 1, 1}, {"geometry.frame_placement", 1, 2},
@@ -215,8 +227,9 @@ func smSeg(s *Segmentation, src *SourceSet) {
 	sm := &SourceInstance{
 		SOPInstanceUID: tInstance(9), SeriesInstanceUID: tSeries, StudyInstanceUID: tStudy,
 		FrameOfReferenceUID: tFoR, Modality: "SM", Rows: 2, Columns: 2, NumberOfFrames: 4,
-		TotalPixelMatrixRows: 4, TotalPixelMatrixColumns: 4, DimensionOrganizationType: "TILED_FULL",
-		Frames: []SourceFrame{{Number: 1}, {Number: 2}, {Number: 3}, {Number: 4}},
+		TotalPixelMatrixRows: 4, TotalPixelMatrixColumns: 4,
+		DimensionOrganizationType: "TILED_FULL",
+		Frames:                    []SourceFrame{{Number: 1}, {Number: 2}, {Number: 3}, {Number: 4}},
 	}
 	placeTiledFull(sm)
 	*src = *NewSourceSet()

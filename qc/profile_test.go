@@ -67,7 +67,8 @@ tolerances:
 			got, err := ParseProfile([]byte(tt.yaml))
 			if tt.wantErr != "" {
 				if !errors.Is(err, ErrInvalidProfile) || !strings.Contains(err.Error(), tt.wantErr) {
-					t.Fatalf("ParseProfile() error = %v, want ErrInvalidProfile with %q", err, tt.wantErr)
+					t.Fatalf("ParseProfile() error = %v, want ErrInvalidProfile with %q",
+						err, tt.wantErr)
 				}
 				return
 			}
@@ -126,7 +127,8 @@ func TestProfileChangesDecision(t *testing.T) {
 				t.Fatalf("CheckBytes() error: %v", err)
 			}
 			if rep.Decision != tt.want {
-				t.Errorf("decision = %s, want %s; findings %+v", rep.Decision, tt.want, rep.Findings)
+				t.Errorf("decision = %s, want %s; findings %+v",
+					rep.Decision, tt.want, rep.Findings)
 			}
 			if rep.Profile != p.Info() || len(rep.Profile.SHA256) != 64 {
 				t.Errorf("report profile = %+v, want %+v", rep.Profile, p.Info())

@@ -247,7 +247,8 @@ var ruleTilePosition = &rule{
 				continue
 			}
 			f := seg.Frames[i]
-			row, col := f.RowPositionInTotalImagePixelMatrix, f.ColumnPositionInTotalImagePixelMatrix
+			row := f.RowPositionInTotalImagePixelMatrix
+			col := f.ColumnPositionInTotalImagePixelMatrix
 			total := [2]int{seg.TotalPixelMatrixRows, seg.TotalPixelMatrixColumns}
 			if fp.target.inst != nil && fp.target.inst.TotalPixelMatrixRows > 0 {
 				total = [2]int{fp.target.inst.TotalPixelMatrixRows,

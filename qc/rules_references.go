@@ -178,8 +178,8 @@ var ruleSourceMissing = &rule{
 				}
 			}
 			c.addf(r, 0, 0, "referenced source series %s must be available to check the SEG "+
-				"against: none of its %d referenced instances is among the %d source instances found",
-				s, n, c.sources.Len())
+				"against: none of its %d referenced instances is among the %d source "+
+				"instances found", s, n, c.sources.Len())
 		}
 		// Instances whose series nobody names and which are not present.
 		for _, uid := range c.refs.instances {
@@ -228,9 +228,9 @@ var ruleFrameNumber = &rule{
 				}
 				for _, n := range ref.ReferencedFrameNumber {
 					if n < 1 || n > inst.NumberOfFrames {
-						c.addf(r, int(f.SegmentNumber), f.Number, "Referenced Frame Number "+
-							"(0008,1160) must lie in 1..%d, the frames of source image %s: found %d",
-							inst.NumberOfFrames, inst.SOPInstanceUID, n)
+						c.addf(r, int(f.SegmentNumber), f.Number, "Referenced Frame "+
+							"Number (0008,1160) must lie in 1..%d, the frames of source "+
+							"image %s: found %d", inst.NumberOfFrames, inst.SOPInstanceUID, n)
 					}
 				}
 			}

@@ -44,7 +44,8 @@ var ruleType1 = &rule{
 		}
 		if seg.SegmentationType == SegmentationTypeFractional {
 			attrs = append(attrs,
-				attr{"SegmentationFractionalType", "(0062,0010)", seg.SegmentationFractionalType == ""},
+				attr{"SegmentationFractionalType", "(0062,0010)",
+					seg.SegmentationFractionalType == ""},
 				attr{"MaximumFractionalValue", "(0062,000E)", seg.MaximumFractionalValue <= 0})
 		}
 		for _, a := range attrs {
@@ -145,7 +146,8 @@ var ruleImagePixel = &rule{
 				seg.BitsStored-1, seg.HighBit)
 		}
 		if seg.Present["SamplesPerPixel"] && seg.SamplesPerPixel != 1 {
-			c.addf(r, 0, 0, "Samples per Pixel (0028,0002) must be 1: found %d", seg.SamplesPerPixel)
+			c.addf(r, 0, 0, "Samples per Pixel (0028,0002) must be 1: found %d",
+				seg.SamplesPerPixel)
 		}
 		if seg.Present["PixelRepresentation"] && seg.PixelRepresentation != 0 {
 			c.addf(r, 0, 0, "Pixel Representation (0028,0103) must be 0 (unsigned): found %d",
@@ -240,7 +242,8 @@ func checkCode(c *checkContext, r *rule, n int, keyword, tag string, code CodedC
 	if len(empty) > 0 {
 		c.addf(r, n, 0, "segment %d: the code of %s %s must have a code value, scheme and "+
 			"meaning: %s empty or absent in (%q, %q, %q)", n, keyword, tag,
-			strings.Join(empty, ", "), code.CodeValue, code.CodingSchemeDesignator, code.CodeMeaning)
+			strings.Join(empty, ", "), code.CodeValue, code.CodingSchemeDesignator,
+			code.CodeMeaning)
 	}
 }
 

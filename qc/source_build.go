@@ -201,7 +201,8 @@ func placeTiledFull(inst *SourceInstance) {
 	down := (inst.TotalPixelMatrixRows + inst.Rows - 1) / inst.Rows
 	for i := range inst.Frames {
 		f := &inst.Frames[i]
-		if f.RowPositionInTotalImagePixelMatrix != 0 || f.ColumnPositionInTotalImagePixelMatrix != 0 {
+		if f.RowPositionInTotalImagePixelMatrix != 0 ||
+			f.ColumnPositionInTotalImagePixelMatrix != 0 {
 			continue
 		}
 		tile := i % (across * down)

@@ -73,7 +73,8 @@ func TestSourcesFileAndMetadataAgree(t *testing.T) {
 			fromJSON := readMetadataFile(t, filepath.Join("testdata", "metadata", tt.metadata))
 			files, err := filepath.Glob(filepath.Join(realDir, tt.source, "source", "*.dcm"))
 			if err != nil || len(files) != tt.want {
-				t.Fatalf("source files of %s = %d (%v), want %d", tt.source, len(files), err, tt.want)
+				t.Fatalf("source files of %s = %d (%v), want %d",
+					tt.source, len(files), err, tt.want)
 			}
 			if len(fromJSON) != tt.want {
 				t.Fatalf("instances in %s = %d, want %d", tt.metadata, len(fromJSON), tt.want)
@@ -134,7 +135,8 @@ func TestReadSourceInstanceValues(t *testing.T) {
 // TILED_FULL slide microscopy source: a 50x50 total pixel matrix in 10x10
 // tiles, frames running along rows of tiles (PS3.3 C.7.6.17.3).
 func TestReadSourceInstanceTiledFull(t *testing.T) {
-	sm := readSourceFile(t, filepath.Join(realDir, "highdicom-sm-control-labelmap/source/sm_image.dcm"))
+	sm := readSourceFile(t, filepath.Join(realDir,
+		"highdicom-sm-control-labelmap/source/sm_image.dcm"))
 	if sm.NumberOfFrames != 25 || len(sm.Frames) != 25 {
 		t.Fatalf("sm_image frames = %d (%d items), want 25", sm.NumberOfFrames, len(sm.Frames))
 	}
@@ -175,7 +177,8 @@ func (c *countingReader) Read(p []byte) (int, error) {
 // does while it forwards a STOW-RS part: the reader must stop near the end of
 // Pixel Data and leave the rest of the stream to the caller.
 func TestReadSourceInstanceStream(t *testing.T) {
-	data, err := os.ReadFile(filepath.Join(realDir, "dcmqi-ct-liver-binary/source/ct-3slice-02.dcm"))
+	data, err := os.ReadFile(filepath.Join(realDir,
+		"dcmqi-ct-liver-binary/source/ct-3slice-02.dcm"))
 	if err != nil {
 		t.Fatalf("reading source: %v", err)
 	}

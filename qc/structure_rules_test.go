@@ -80,7 +80,9 @@ func TestRuleSegmentationType(t *testing.T) {
 				s.SegmentationFractionalType = "CERTAINTY"
 				s.MaximumFractionalValue = 300
 			},
-			want: []found{{"structure.segmentation_type", 0, 0}, {"structure.segmentation_type", 0, 0}},
+			want: []found{
+				{"structure.segmentation_type", 0, 0}, {"structure.segmentation_type", 0, 0},
+			},
 		},
 		{
 			name: "valid FRACTIONAL",
@@ -162,9 +164,13 @@ func TestRuleSegmentDescription(t *testing.T) {
 			wantText: "SegmentAlgorithmName (0062,0009) is required: found it absent",
 		},
 		{
-			name:     "unknown algorithm type",
-			modify:   func(s *Segmentation, _ *SourceSet) { s.Segments[0].SegmentAlgorithmType = "ROBOT" },
-			want:     []found{{"structure.segment_description", 1, 0}, {"structure.segment_description", 1, 0}},
+			name: "unknown algorithm type",
+			modify: func(s *Segmentation, _ *SourceSet) {
+				s.Segments[0].SegmentAlgorithmType = "ROBOT"
+			},
+			want: []found{
+				{"structure.segment_description", 1, 0}, {"structure.segment_description", 1, 0},
+			},
 			wantText: "SegmentAlgorithmName",
 		},
 		{
@@ -207,7 +213,9 @@ func TestRuleSegmentNumbers(t *testing.T) {
 		{
 			name:   "duplicate number",
 			modify: func(s *Segmentation, _ *SourceSet) { s.Segments[1].SegmentNumber = 1 },
-			want:   []found{{"structure.segment_numbers", 1, 0}, {"structure.segment_numbers", 0, 0}},
+			want: []found{
+				{"structure.segment_numbers", 1, 0}, {"structure.segment_numbers", 0, 0},
+			},
 		},
 		{
 			name: "LABELMAP numbered 0, 1, 5 and 100",

@@ -86,7 +86,8 @@ type checkedSEG struct {
 
 // runCheck checks the SEGs among paths and writes the result; it returns
 // the exit code.
-func runCheck(ctx context.Context, opts checkOptions, paths []string, stdout, stderr io.Writer) int {
+func runCheck(ctx context.Context, opts checkOptions, paths []string,
+	stdout, stderr io.Writer) int {
 	if ctx == nil {
 		ctx = context.Background()
 	}

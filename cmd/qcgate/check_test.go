@@ -48,7 +48,8 @@ func decodeReports(t *testing.T, out string) []qc.Report {
 func TestCheckAllRealCases(t *testing.T) {
 	code, out, errOut := runCheckTest(t, checkOptions{format: "json"}, realDir)
 	if code != exitRejected {
-		t.Errorf("exit code = %d, want %d (two SEGs are rejected); stderr:\n%s", code, exitRejected, errOut)
+		t.Errorf("exit code = %d, want %d (two SEGs are rejected); stderr:\n%s",
+			code, exitRejected, errOut)
 	}
 	reps := decodeReports(t, out)
 	got := make(map[string]qc.Decision)
@@ -98,7 +99,10 @@ func TestCheckExitCodes(t *testing.T) {
 		wantCode int
 		wantErr  string
 	}{
-		{"accepted", checkOptions{}, []string{realDir + "/dcmqi-ct-liver-binary"}, exitAccepted, ""},
+		{
+			"accepted", checkOptions{},
+			[]string{realDir + "/dcmqi-ct-liver-binary"}, exitAccepted, "",
+		},
 		{
 			"warnings only", checkOptions{},
 			[]string{realDir + "/highdicom-sm-control-labelmap"}, exitAccepted, "",
@@ -164,8 +168,8 @@ func TestCheckText(t *testing.T) {
 // TestCheckProfile runs check with a profile that turns segments.empty off.
 func TestCheckProfile(t *testing.T) {
 	profile := filepath.Join(t.TempDir(), "p.yaml")
-	if err := os.WriteFile(profile,
-		[]byte("name: sm\nversion: \"1\"\nrules:\n  segments.empty: {enabled: false}\n"), 0o600); err != nil {
+	yaml := "name: sm\nversion: \"1\"\nrules:\n  segments.empty: {enabled: false}\n"
+	if err := os.WriteFile(profile, []byte(yaml), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	code, out, errOut := runCheckTest(t, checkOptions{profile: profile, format: "json"},
