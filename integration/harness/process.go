@@ -115,8 +115,17 @@ func (p *process) exitErr() error {
 }
 
 // logTail is the end of the child's log, for failure messages.
-func (p *process) logTail() string {
-	f, err := os.Open(p.logPath)
+func (p *process) logTail() string { return logTail(p.logPath) }
+
+// printLogTail logs the end of a log file to the test.
+func printLogTail(t testing.TB, name, path string) {
+	t.Helper()
+	t.Logf("%s log (%s), last %d lines:\n%s", name, path, logTailLines, logTail(path))
+}
+
+// logTail is the end of a log file.
+func logTail(path string) string {
+	f, err := os.Open(path)
 	if err != nil {
 		return fmt.Sprintf("(no log: %v)", err)
 	}
@@ -144,7 +153,7 @@ func (p *process) cleanup(t testing.TB) {
 			t.Errorf("%v", err)
 		}
 		if t.Failed() {
-			t.Logf("%s log (%s), last %d lines:\n%s", p.name, p.logPath, logTailLines, p.logTail())
+			printLogTail(t, p.name, p.logPath)
 		}
 		if took > 0 {
 			t.Logf("%s stopped in %v", p.name, took.Round(10*time.Millisecond))
