@@ -251,7 +251,7 @@ func placeFrames(c *checkContext) *placement {
 		case patient && len(groups) > 0:
 			placePatient(c, f, fp, groups, named, own)
 		case tile:
-			placeTile(f, fp, named, own, usable)
+			placeTile(c, f, fp, named, own, usable)
 		case len(named) == 1 || own && len(named) > 0:
 			fp.kind = byReference
 			fp.target = named[0]
@@ -345,9 +345,18 @@ func planeSpacing(f *Frame, g *planeGroup) float64 {
 }
 
 // placeTile places a slide microscopy tile by its position in the total
-// pixel matrix (PS3.3 C.8.12.6.1).
-func placeTile(f *Frame, fp *framePlace, named []sourceRef, own bool, usable []*SourceInstance) {
+// pixel matrix (PS3.3 C.8.12.6.1), and compares its Pixel Spacing with the
+// source's.
+func placeTile(c *checkContext, f *Frame, fp *framePlace, named []sourceRef, own bool,
+	usable []*SourceInstance) {
 	fp.kind = byTile
+	defer func() {
+		if t := fp.target.frame; t != nil && len(t.PixelSpacing) == 2 &&
+			len(f.PixelSpacing) == 2 {
+			fp.spacingOff = !sameSpacing(f.PixelSpacing, t.PixelSpacing,
+				c.tol.PixelSpacingRelative)
+		}
+	}()
 	if own && len(named) > 0 {
 		fp.target, fp.named = named[0], true
 		sf := named[0].frame

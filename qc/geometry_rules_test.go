@@ -64,6 +64,35 @@ func TestRuleOrientation(t *testing.T) {
 func TestRulePixelSpacing(t *testing.T) {
 	runRuleCases(t, "geometry.pixel_spacing", []ruleCase{
 		{
+			name: "slide microscopy tiles at another resolution",
+			modify: func(s *Segmentation, src *SourceSet) {
+				smSeg(s, src)
+				for _, inst := range src.byInstance {
+					for i := range inst.Frames {
+						inst.Frames[i].PixelSpacing = []float64{0.0005, 0.0005}
+					}
+				}
+				setAll(s, func(f *Frame) { f.PixelSpacing = []float64{0.001, 0.001} })
+			},
+			want: []found{
+				{"geometry.pixel_spacing", 1, 1}, {"geometry.pixel_spacing", 1, 2},
+				{"geometry.pixel_spacing", 2, 3},
+			},
+			wantText: "[0.0005, 0.0005] mm, within 0.001 relative: found [0.001, 0.001] mm",
+		},
+		{
+			name: "slide microscopy tiles at the same resolution",
+			modify: func(s *Segmentation, src *SourceSet) {
+				smSeg(s, src)
+				for _, inst := range src.byInstance {
+					for i := range inst.Frames {
+						inst.Frames[i].PixelSpacing = []float64{0.0005, 0.0005}
+					}
+				}
+				setAll(s, func(f *Frame) { f.PixelSpacing = []float64{0.0005, 0.0005} })
+			},
+		},
+		{
 			name: "coarser pixels",
 			modify: func(s *Segmentation, _ *SourceSet) {
 				s.Frames[1].PixelSpacing = []float64{0.6, 0.6}

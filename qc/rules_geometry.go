@@ -79,7 +79,7 @@ var rulePixelSpacing = &rule{
 	},
 	check: func(c *checkContext, r *rule) {
 		for i, fp := range c.geo.frames {
-			if fp.kind != byPatient || fp.orientationOff || !fp.spacingOff {
+			if (fp.kind != byPatient && fp.kind != byTile) || fp.orientationOff || !fp.spacingOff {
 				continue
 			}
 			f := c.seg.Frames[i]
