@@ -536,3 +536,64 @@ func TestFixtureHugeFrameCount(t *testing.T) {
 		t.Errorf("ParseSegmentation error = %v, want %v", err, ErrMalformed)
 	}
 }
+
+func TestFixtureOffsetTables(t *testing.T) {
+	// Three frames of three fragments each: only an offset table tells
+	// them apart.
+	for _, tc := range []struct {
+		name      string
+		basic     bool
+		extended  bool
+		wantRules []string
+	}{
+		{"basic", true, false, nil},
+		{"extended", false, true, nil},
+		{"both", true, true, nil},
+		{"none", false, false, []string{"structure.encapsulation/error"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			b := onePixelPerFrame(uidDeflatedImageFrame)
+			b.Frames = b.Frames[:3]
+			b.FragmentsPerFrame = 3
+			b.OffsetTable, b.ExtendedOffsetTable = tc.basic, tc.extended
+			s := mustParse(t, b.Build())
+			if diff := cmp.Diff(tc.wantRules, problemRules(s)); diff != "" {
+				t.Fatalf("Problems (-want +got):\n%s", diff)
+			}
+			if tc.wantRules != nil {
+				return
+			}
+			for k := range 3 {
+				if diff := cmp.Diff([][2]int{{k % 3, k % 5}}, maskPixels(t, s, k, 1)); diff != "" {
+					t.Errorf("frame %d pixels (-want +got):\n%s", k+1, diff)
+				}
+			}
+		})
+	}
+}
+
+func TestFixtureJPEG2000Fragments(t *testing.T) {
+	if !jpeg2000Available {
+		t.Skip("built without cgo: no JPEG 2000 decoder")
+	}
+	// The codestreams of the real JPEG 2000 SEG, split into two fragments
+	// a frame with no offset table: frames start where a codestream does.
+	f, err := readPart10(readReal(t, "pydicom-liver-j2k", "liver_j2k.dcm"))
+	if err != nil {
+		t.Fatalf("readPart10: %v", err)
+	}
+	b := newSegBuilder(512, 512)
+	b.TransferSyntax = uidJPEG2000Lossless
+	b.EncodedFrames = f.pixel.fragments
+	b.FragmentsPerFrame = 2
+	for range f.pixel.fragments {
+		b.Frames = append(b.Frames, fixtureFrame{Segment: 1})
+	}
+	s := mustParse(t, b.Build())
+	if len(s.Problems) != 0 {
+		t.Fatalf("Problems = %+v, want none", s.Problems)
+	}
+	if diff := cmp.Diff(liverForeground, frameCounts(t, s)); diff != "" {
+		t.Errorf("foreground per frame (-want +got):\n%s", diff)
+	}
+}

@@ -76,12 +76,13 @@ func readSegments(ds item) []SegmentDescription {
 	}
 	out := make([]SegmentDescription, 0, len(items))
 	for _, it := range items {
+		category := it.first(tag.SegmentedPropertyCategoryCodeSequence)
 		d := SegmentDescription{
 			SegmentLabel:              it.str(tag.SegmentLabel),
 			SegmentDescription:        it.str(tag.SegmentDescription),
 			SegmentAlgorithmType:      it.str(tag.SegmentAlgorithmType),
 			SegmentAlgorithmName:      it.str(tag.SegmentAlgorithmName),
-			SegmentedPropertyCategory: readCode(it.first(tag.SegmentedPropertyCategoryCodeSequence)),
+			SegmentedPropertyCategory: readCode(category),
 			AnatomicRegion:            readCode(it.first(tag.AnatomicRegionSequence)),
 			TrackingID:                it.str(tag.TrackingID),
 			TrackingUID:               it.str(tag.TrackingUID),

@@ -85,7 +85,9 @@ var transferSyntaxes = map[string]transferSyntax{
 	"1.2.840.10008.1.2.4.92":  {Name: "JPEG 2000 Part 2 (Lossless Only)", Encapsulated: true},
 	"1.2.840.10008.1.2.4.93":  {Name: "JPEG 2000 Part 2", Encapsulated: true},
 	"1.2.840.10008.1.2.4.201": {Name: "HTJ2K (Lossless Only)", Encapsulated: true},
-	"1.2.840.10008.1.2.4.202": {Name: "HTJ2K with RPCL Options (Lossless Only)", Encapsulated: true},
+	"1.2.840.10008.1.2.4.202": {
+		Name: "HTJ2K with RPCL Options (Lossless Only)", Encapsulated: true,
+	},
 	"1.2.840.10008.1.2.4.203": {Name: "HTJ2K", Encapsulated: true},
 }
 

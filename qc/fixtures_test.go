@@ -72,6 +72,12 @@ type segBuilder struct {
 	PadFramesToBytes bool
 	// OffsetTable writes a Basic Offset Table in encapsulated pixel data.
 	OffsetTable bool
+	// ExtendedOffsetTable writes the Extended Offset Table and its lengths
+	// (PS3.3 C.7.6.3.1.8) before encapsulated pixel data.
+	ExtendedOffsetTable bool
+	// EncodedFrames, when not nil, are written as the encapsulated frames
+	// as they are, for codecs the builder cannot encode (JPEG 2000).
+	EncodedFrames [][]byte
 	// FragmentsPerFrame splits each encapsulated frame; default 1.
 	FragmentsPerFrame int
 	// UndefinedLengths writes sequences and items with undefined length.
@@ -507,6 +513,10 @@ func (b *segBuilder) writePixelData(w *dsWriter) {
 		return
 	}
 	ts := orDefault(b.PixelSyntax, b.transferSyntax())
+	if b.EncodedFrames != nil {
+		b.writeEncapsulated(w, b.EncodedFrames)
+		return
+	}
 	switch ts {
 	case uidRLELossless, uidDeflatedImageFrame, uidEncapsulatedUncompressed:
 		var frames [][]byte
@@ -520,7 +530,7 @@ func (b *segBuilder) writePixelData(w *dsWriter) {
 			}
 			frames = append(frames, raw)
 		}
-		w.encapsulated(frames, b.OffsetTable, max(b.FragmentsPerFrame, 1))
+		b.writeEncapsulated(w, frames)
 		return
 	}
 	var all []uint16
@@ -745,32 +755,54 @@ func (w *dsWriter) delimiter(element uint16) []byte {
 	return d
 }
 
-// encapsulated writes Pixel Data as items (PS3.5 A.4): an offset table,
-// then each frame split into parts fragments of even length.
-func (w *dsWriter) encapsulated(frames [][]byte, offsetTable bool, parts int) {
+// writeEncapsulated writes the encoded frames as encapsulated Pixel Data
+// (PS3.5 A.4), with the offset tables the builder asks for.
+func (b *segBuilder) writeEncapsulated(w *dsWriter, frames [][]byte) {
+	frags, offsets, lengths := encapsulate(frames, max(b.FragmentsPerFrame, 1))
+	if b.ExtendedOffsetTable {
+		var eot, eotl []byte
+		for k := range offsets {
+			eot = binary.LittleEndian.AppendUint64(eot, offsets[k])
+			eotl = binary.LittleEndian.AppendUint64(eotl, lengths[k])
+		}
+		w.element(0x7FE00001, "OV", eot)
+		w.element(0x7FE00002, "OV", eotl)
+	}
 	if w.omit[0x7FE00010] {
 		return
 	}
-	var frags bytes.Buffer
-	var offsets []byte
+	var table []byte
+	if b.OffsetTable {
+		for _, off := range offsets {
+			table = binary.LittleEndian.AppendUint32(table, uint32(off))
+		}
+	}
+	w.header(0x7FE00010, "OB", undefinedLength)
+	writeItem(&w.buf, table)
+	w.buf.Write(frags)
+	w.buf.Write([]byte{0xFE, 0xFF, 0xDD, 0xE0, 0, 0, 0, 0})
+}
+
+// encapsulate splits each frame into parts fragments of even length and
+// returns the fragment items, each frame's offset from the first fragment
+// and each frame's encoded length.
+func encapsulate(frames [][]byte, parts int) (items []byte, offsets, lengths []uint64) {
+	var buf bytes.Buffer
 	for _, f := range frames {
-		offsets = binary.LittleEndian.AppendUint32(offsets, uint32(frags.Len()))
-		size := (len(f) + parts - 1) / parts
-		for p := 0; p < parts; p++ {
+		offsets = append(offsets, uint64(buf.Len()))
+		lengths = append(lengths, uint64(len(f)))
+		// Even parts keep padding out of the middle of a frame; only the
+		// last part may need a pad byte.
+		size := ((len(f)+parts-1)/parts + 1) &^ 1
+		for p := range parts {
 			part := f[min(p*size, len(f)):min((p+1)*size, len(f))]
 			if len(part)%2 != 0 {
 				part = append(slices.Clip(part), 0)
 			}
-			writeItem(&frags, part)
+			writeItem(&buf, part)
 		}
 	}
-	w.header(0x7FE00010, "OB", undefinedLength)
-	if !offsetTable {
-		offsets = nil
-	}
-	writeItem(&w.buf, offsets)
-	w.buf.Write(frags.Bytes())
-	w.buf.Write([]byte{0xFE, 0xFF, 0xDD, 0xE0, 0, 0, 0, 0})
+	return buf.Bytes(), offsets, lengths
 }
 
 func writeItem(buf *bytes.Buffer, value []byte) {

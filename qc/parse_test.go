@@ -421,7 +421,8 @@ func checkRealPixels(t *testing.T, s *Segmentation, tc realCase) {
 func TestParseSegmentationRealGeometry(t *testing.T) {
 	// The TCGA SEG writes its orientation with "-0" strings (MANIFEST.md).
 	s := mustParse(t, readReal(t, "orthanc-tcga-gbm-brats-3seg-source-missing", "DicomSeg.dcm"))
-	if diff := cmp.Diff([]float64{0, 1, 0, 1, 0, 0}, s.Frames[0].ImageOrientationPatient); diff != "" {
+	iop := s.Frames[0].ImageOrientationPatient
+	if diff := cmp.Diff([]float64{0, 1, 0, 1, 0, 0}, iop); diff != "" {
 		t.Errorf("ImageOrientationPatient (-want +got):\n%s", diff)
 	}
 

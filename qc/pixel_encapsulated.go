@@ -157,7 +157,9 @@ func groupByOffsets(px *rawPixelData, table []byte, width, n int) ([][][]byte, e
 		} else {
 			off = uint64(binary.LittleEndian.Uint32(table[4*k:]))
 		}
-		idx := sort.Search(len(px.fragmentPos), func(j int) bool { return px.fragmentPos[j] >= off })
+		idx := sort.Search(len(px.fragmentPos), func(j int) bool {
+			return px.fragmentPos[j] >= off
+		})
 		if idx == len(px.fragmentPos) || px.fragmentPos[idx] != off || idx <= prev ||
 			(k == 0 && idx != 0) {
 			return nil, fmt.Errorf("offsets must point at fragment starts in increasing order, "+
