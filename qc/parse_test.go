@@ -289,10 +289,29 @@ func TestParseSegmentationRealCases(t *testing.T) {
 	for _, tc := range realCases {
 		t.Run(tc.dir, func(t *testing.T) {
 			s := mustParse(t, readReal(t, tc.dir, tc.file))
+			if isJPEG2000(tc.ts) && !jpeg2000Available {
+				checkNoJPEG2000(t, s)
+				return
+			}
 			checkRealAttributes(t, s, tc)
 			checkRealFrames(t, s, tc)
 			checkRealPixels(t, s, tc)
 		})
+	}
+}
+
+func isJPEG2000(ts string) bool { return ts == uidJPEG2000Lossless || ts == uidJPEG2000 }
+
+// checkNoJPEG2000 checks a JPEG 2000 SEG read by a build without cgo: it is
+// read, flagged as undecodable, and its frames say so.
+func checkNoJPEG2000(t *testing.T, s *Segmentation) {
+	t.Helper()
+	if diff := cmp.Diff([]string{"structure.transfer_syntax/error"}, problemRules(s)); diff != "" {
+		t.Errorf("Problems without cgo (-want +got):\n%s", diff)
+	}
+	var m Mask
+	if err := s.FrameMask(0, 1, &m); !errors.Is(err, ErrUnsupportedTransferSyntax) {
+		t.Errorf("FrameMask error = %v, want %v", err, ErrUnsupportedTransferSyntax)
 	}
 }
 
