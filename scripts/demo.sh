@@ -176,8 +176,8 @@ answer_uids() {
 		| .[] | .["00081155"].Value[0]' "$work/answer.json" 2>/dev/null || true
 }
 
-# print_report prints the decision and the error and warning findings of
-# the report of a SEG.
+# print_report prints the decision and the first error and warning findings
+# of the report of a SEG.
 print_report() {
 	local uid=$1 code
 	code=$(curl -sS -o "$work/report.json" -w '%{http_code}' "$gw/qc/v1/reports/$uid")
@@ -188,8 +188,10 @@ print_report() {
 	jq -r '"    decision: \(.decision)  (\(.segmentation_type), "
 		+ "\(.segments | length) segment(s), "
 		+ "\([.segments[].voxels] | add // 0) voxels)",
-		(.findings[] | select(.severity != "info")
-			| "      \(.severity) \(.rule): \(.message)")' "$work/report.json"
+		([.findings[] | select(.severity != "info")] as $f
+			| ($f[:5][] | "      \(.severity) \(.rule): \(.message)"),
+			(if ($f | length) > 5 then "      ... \(($f | length) - 5) more" else empty end))
+		' "$work/report.json"
 }
 
 cases=${DEMO_CASES:-$(cd "$data" && ls -d -- */ | tr -d /)}
@@ -222,6 +224,7 @@ Look at:
   metrics                               $gw/metrics
   health                                $gw/healthz  $gw/readyz
   logs                                  $work/qcgate.log  $work/orthanc.log
+                                        (removed at exit unless DEMO_KEEP=1)
 EOF
 
 if [ "${DEMO_EXIT:-}" = 1 ]; then
