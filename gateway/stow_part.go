@@ -163,11 +163,11 @@ func scanHeader(rec *recorder, h *partHeader) error {
 			return fmt.Errorf("file meta element %s: %w", e.tag, err)
 		}
 		switch e.tag {
-		case tag{0x0002, 0x0002}:
+		case dicomTag{0x0002, 0x0002}:
 			h.MetaSOPClassUID = uidValue(v)
-		case tag{0x0002, 0x0003}:
+		case dicomTag{0x0002, 0x0003}:
 			h.MetaSOPInstanceUID = uidValue(v)
-		case tag{0x0002, 0x0010}:
+		case dicomTag{0x0002, 0x0010}:
 			h.TransferSyntaxUID = uidValue(v)
 		}
 	}
@@ -207,8 +207,8 @@ func scanDataset(ds *elementReader, h *partHeader) error {
 			return fmt.Errorf("data set: item tag %s outside a sequence", e.tag)
 		}
 
-		wanted := e.tag == tag{0x0008, 0x0016} || e.tag == tag{0x0008, 0x0018} ||
-			e.tag == tag{0x0020, 0x000D} || e.tag == tag{0x0020, 0x000E}
+		wanted := e.tag == dicomTag{0x0008, 0x0016} || e.tag == dicomTag{0x0008, 0x0018} ||
+			e.tag == dicomTag{0x0020, 0x000D} || e.tag == dicomTag{0x0020, 0x000E}
 		if !wanted {
 			if err := ds.skip(e, 0); err != nil {
 				return fmt.Errorf("data set element %s: %w", e.tag, err)
@@ -223,22 +223,22 @@ func scanDataset(ds *elementReader, h *partHeader) error {
 			return fmt.Errorf("data set element %s: %w", e.tag, err)
 		}
 		switch e.tag {
-		case tag{0x0008, 0x0016}:
+		case dicomTag{0x0008, 0x0016}:
 			h.SOPClassUID = uidValue(v)
-		case tag{0x0008, 0x0018}:
+		case dicomTag{0x0008, 0x0018}:
 			h.SOPInstanceUID = uidValue(v)
-		case tag{0x0020, 0x000D}:
+		case dicomTag{0x0020, 0x000D}:
 			h.StudyInstanceUID = uidValue(v)
-		case tag{0x0020, 0x000E}:
+		case dicomTag{0x0020, 0x000E}:
 			h.SeriesInstanceUID = uidValue(v)
 		}
 	}
 }
 
-// tag is a data element tag (PS3.5 7.1).
-type tag struct{ group, element uint16 }
+// dicomTag is a data element tag (PS3.5 7.1).
+type dicomTag struct{ group, element uint16 }
 
-func (t tag) String() string { return fmt.Sprintf("(%04X,%04X)", t.group, t.element) }
+func (t dicomTag) String() string { return fmt.Sprintf("(%04X,%04X)", t.group, t.element) }
 
 // undefinedLength is the value length of a sequence or item delimited by
 // a delimitation item (PS3.5 7.5).
@@ -246,7 +246,7 @@ const undefinedLength = 0xFFFFFFFF
 
 // elementHeader is a tag, VR and value length.
 type elementHeader struct {
-	tag    tag
+	tag    dicomTag
 	vr     string
 	length uint32
 }
@@ -272,7 +272,7 @@ func (er *elementReader) header() (elementHeader, error) {
 		}
 		return elementHeader{}, eofAsShort(err)
 	}
-	e := elementHeader{tag: tag{er.order.Uint16(b[0:]), er.order.Uint16(b[2:])}}
+	e := elementHeader{tag: dicomTag{er.order.Uint16(b[0:]), er.order.Uint16(b[2:])}}
 
 	// Items and delimiters have no VR in any encoding (PS3.5 7.5).
 	if !er.explicit || e.tag.group == 0xFFFE {
@@ -340,9 +340,9 @@ func (er *elementReader) skip(e elementHeader, depth int) error {
 			return eofAsShort(err)
 		}
 		switch item.tag {
-		case tag{0xFFFE, 0xE0DD}:
+		case dicomTag{0xFFFE, 0xE0DD}:
 			return nil
-		case tag{0xFFFE, 0xE000}:
+		case dicomTag{0xFFFE, 0xE000}:
 		default:
 			return fmt.Errorf("%s inside a sequence, want an item", item.tag)
 		}
@@ -366,7 +366,7 @@ func (er *elementReader) skipItem(depth int) error {
 		if err != nil {
 			return eofAsShort(err)
 		}
-		if e.tag == (tag{0xFFFE, 0xE00D}) {
+		if e.tag == (dicomTag{0xFFFE, 0xE00D}) {
 			return nil
 		}
 		if err := er.skip(e, depth+1); err != nil {
