@@ -18,6 +18,11 @@ import (
 // it checks every length against its container before anything is
 // allocated, and it refuses structures the parser would mishandle, so that
 // hostile input fails fast instead of allocating what it claims.
+//
+// TODO(qc): an element of VR OV, SV or UV before Pixel Data makes the file
+// unreadable, because suyashkumar/dicom v1.1.0 reads those VRs with a 2-byte
+// length; reading such elements here and hiding them from the parser would
+// lift it.
 
 const (
 	undefinedLength = 0xFFFFFFFF

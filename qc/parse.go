@@ -16,8 +16,7 @@ const (
 )
 
 // failureReasonUnsupportedSyntax is the STOW-RS Failure Reason for a
-// transfer syntax the receiver cannot handle (PS3.18 10.5.3, PS3.4 Annex
-// GG Table GG.4-1).
+// transfer syntax the receiver cannot handle (PS3.18 10.5.3).
 const failureReasonUnsupportedSyntax = 0xC122
 
 // ParseSegmentation reads a SEG from a DICOM Part 10 file held in data. It
@@ -27,9 +26,14 @@ const failureReasonUnsupportedSyntax = 0xC122
 // data is kept, not copied: Pixel Data stays a slice of it and frames are
 // decoded on demand by [Segmentation.FrameMask] and
 // [Segmentation.FrameValues], so the caller must not change data while the
-// Segmentation is in use. Pixel Data in a transfer syntax qc cannot decode
-// gives a structure.transfer_syntax finding with Failure Reason C122, and
-// decoding its frames gives [ErrUnsupportedTransferSyntax].
+// Segmentation is in use.
+//
+// Frames are decoded from implicit and explicit VR little endian, deflated
+// explicit VR little endian, Encapsulated Uncompressed, RLE Lossless,
+// Deflated Image Frame Compression and, in builds with cgo, JPEG 2000
+// (PS3.5 Annex A). Pixel Data in any other transfer syntax (JPEG, JPEG-LS,
+// HTJ2K, big endian) gives a structure.transfer_syntax finding with Failure
+// Reason C122, and decoding its frames gives [ErrUnsupportedTransferSyntax].
 //
 // The error wraps [ErrNotDICOM], [ErrNotSegmentation] or [ErrMalformed].
 func ParseSegmentation(data []byte) (*Segmentation, error) {
