@@ -3,6 +3,7 @@ package qc
 import (
 	"errors"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -595,5 +596,36 @@ func TestFixtureJPEG2000Fragments(t *testing.T) {
 	}
 	if diff := cmp.Diff(liverForeground, frameCounts(t, s)); diff != "" {
 		t.Errorf("foreground per frame (-want +got):\n%s", diff)
+	}
+}
+
+func TestFrameMaskConcurrent(t *testing.T) {
+	// Decoders share pooled buffers and inflaters; run under -race.
+	for _, tc := range realCases {
+		if !strings.HasPrefix(tc.dir, "pydicom-liver") || (isJPEG2000(tc.ts) &&
+			!jpeg2000Available) {
+			continue
+		}
+		s := mustParse(t, readReal(t, tc.dir, tc.file))
+		counts := make([][]int, 8)
+		var wg sync.WaitGroup
+		for g := range counts {
+			wg.Go(func() {
+				var m Mask
+				for i := range s.Frames {
+					if err := s.FrameMask(i, 1, &m); err != nil {
+						t.Errorf("%s: FrameMask(%d): %v", tc.dir, i, err)
+						return
+					}
+					counts[g] = append(counts[g], m.Count())
+				}
+			})
+		}
+		wg.Wait()
+		for g, c := range counts {
+			if diff := cmp.Diff(tc.foreground, c); diff != "" {
+				t.Errorf("%s goroutine %d counts (-want +got):\n%s", tc.dir, g, diff)
+			}
+		}
 	}
 }
