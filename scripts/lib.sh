@@ -4,10 +4,11 @@
 
 # Debian 12 packages the tests and the demo need:
 #   orthanc, orthanc-dicomweb   the archive the gateway sits in front of
+#   dcmtk                       storescu, for the tests of the Orthanc SEG filter
 #   libopenjp2-7-dev, pkg-config, gcc, libc6-dev
 #                               the JPEG 2000 decoder (OpenJPEG, through cgo)
 #   ca-certificates             go downloads modules over HTTPS
-QCGATE_TEST_PACKAGES=(orthanc orthanc-dicomweb libopenjp2-7-dev pkg-config gcc libc6-dev
+QCGATE_TEST_PACKAGES=(orthanc orthanc-dicomweb dcmtk libopenjp2-7-dev pkg-config gcc libc6-dev
 	ca-certificates)
 
 # The demo also sends requests with curl and reads answers with jq.

@@ -131,7 +131,7 @@ func startOrthancOnce(t testing.TB, bin, plugin string, opts OrthancOptions) (*O
 		return nil, fmt.Errorf("writing Orthanc config: %w", err)
 	}
 
-	o.proc, err = startProcess("orthanc", dir, bin, []string{o.ConfigPath}, nil)
+	o.proc, err = startProcess("orthanc", dir, bin, []string{o.ConfigPath}, nil, "")
 	if err != nil {
 		return nil, err
 	}

@@ -34,10 +34,11 @@ type process struct {
 	stopped bool
 }
 
-// startProcess starts bin with args and env (added to this process's
-// environment), logging to a new file in dir. It does not wait for
+// startProcess starts bin with args and env, added to this process's
+// environment less the variables whose names start with dropPrefix (none
+// when it is empty), logging to a new file in dir. It does not wait for
 // readiness.
-func startProcess(name, dir, bin string, args, env []string) (*process, error) {
+func startProcess(name, dir, bin string, args, env []string, dropPrefix string) (*process, error) {
 	logPath := filepath.Join(dir, name+".log")
 	logFile, err := os.OpenFile(logPath, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
 	if err != nil {
@@ -47,7 +48,12 @@ func startProcess(name, dir, bin string, args, env []string) (*process, error) {
 
 	cmd := exec.Command(bin, args...)
 	cmd.Dir = dir
-	cmd.Env = append(os.Environ(), env...)
+	for _, kv := range os.Environ() {
+		if dropPrefix == "" || !strings.HasPrefix(kv, dropPrefix) {
+			cmd.Env = append(cmd.Env, kv)
+		}
+	}
+	cmd.Env = append(cmd.Env, env...)
 	cmd.Stdout = logFile
 	cmd.Stderr = logFile
 	if err := cmd.Start(); err != nil {

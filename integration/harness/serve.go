@@ -57,8 +57,9 @@ func BuildQcgate(t testing.TB) string {
 
 // StartServe builds qcgate and runs "qcgate serve" in front of o, configured
 // only through QCGATE_ environment variables (listen address, upstream and
-// its credentials from a password file, report store), and waits until
-// /healthz answers.
+// its credentials from a password file, report store, then opts.Env), and
+// waits until /healthz answers. QCGATE_ variables of the test's own
+// environment are not passed on.
 func StartServe(t testing.TB, o *Orthanc, opts ServeOptions) *Serve {
 	t.Helper()
 	bin := BuildQcgate(t)
@@ -91,7 +92,9 @@ func StartServe(t testing.TB, o *Orthanc, opts ServeOptions) *Serve {
 		}
 		env = append(env, opts.Env...)
 		args := append([]string{"serve"}, opts.Args...)
-		s.proc, err = startProcess("qcgate", dir, bin, args, env)
+		// qcgate refuses unknown QCGATE_ variables, and the caller's own
+		// settings must not leak in: only the ones above count.
+		s.proc, err = startProcess("qcgate", dir, bin, args, env, "QCGATE_")
 		if err != nil {
 			t.Fatalf("%v", err)
 		}
