@@ -3,6 +3,7 @@ package gateway
 import (
 	"bytes"
 	"context"
+	"crypto/sha1"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -12,6 +13,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -134,18 +136,36 @@ func (f *fakeOrthanc) serve(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "application/dicom+json")
 		w.Write([]byte("[]"))
 	case r.Method == http.MethodPost && r.URL.Path == "/tools/lookup":
+		uid := strings.TrimSpace(string(body))
 		w.Header().Set("Content-Type", "application/json")
-		fmt.Fprintf(w, `[{"ID":"orthanc-%s","Type":"Instance"}]`, strings.TrimSpace(string(body)))
-	case r.Method == http.MethodPut && strings.HasPrefix(r.URL.Path, "/instances/orthanc-"):
-		// /instances/orthanc-{uid}/metadata/{name}
-		parts := strings.Split(strings.TrimPrefix(r.URL.Path, "/instances/orthanc-"), "/")
+		if !slices.Contains(f.storedUIDs(), uid) {
+			w.Write([]byte("[]"))
+			return
+		}
+		fmt.Fprintf(w, `[{"ID":%q,"Type":"Instance"}]`, orthancID(uid))
+	case r.Method == http.MethodPut && strings.HasPrefix(r.URL.Path, "/instances/"):
+		// /instances/{id}/metadata/{name}
+		parts := strings.Split(strings.TrimPrefix(r.URL.Path, "/instances/"), "/")
+		uid := ""
+		for _, u := range f.storedUIDs() {
+			if orthancID(u) == parts[0] {
+				uid = u
+			}
+		}
 		f.mu.Lock()
-		f.tags[parts[0]+" "+parts[len(parts)-1]] = string(body)
+		f.tags[uid+" "+parts[len(parts)-1]] = string(body)
 		f.mu.Unlock()
 	default:
 		w.Header().Set("Content-Type", "application/dicom+json")
 		w.Write([]byte("[]"))
 	}
+}
+
+// orthancID returns an identifier of the form Orthanc gives its
+// resources: a SHA-1 in five dash-separated groups of eight hex digits.
+func orthancID(uid string) string {
+	h := fmt.Sprintf("%x", sha1.Sum([]byte(uid)))
+	return h[0:8] + "-" + h[8:16] + "-" + h[16:24] + "-" + h[24:32] + "-" + h[32:40]
 }
 
 // splitParts splits a multipart body with the standard library's reader,
