@@ -17,6 +17,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/suyashkumar/dicom"
 	"github.com/suyashkumar/dicom/pkg/tag"
@@ -63,6 +64,8 @@ type fakeOrthanc struct {
 	tags map[string]string
 	// hook, when set, answers instead of the fake, for failure tests.
 	hook http.HandlerFunc
+	// delay holds every answer back, after the body was read.
+	delay time.Duration
 }
 
 // newFakeOrthanc starts a fake upstream; it stops when the test ends.
@@ -124,6 +127,7 @@ func (f *fakeOrthanc) serve(w http.ResponseWriter, r *http.Request) {
 		// Orthanc stores nothing of a request whose body broke off.
 		return
 	}
+	time.Sleep(f.delay)
 
 	switch {
 	case r.Method == http.MethodPost && strings.HasPrefix(r.URL.Path, "/dicom-web/studies"):

@@ -3,8 +3,10 @@ package gateway
 import (
 	"errors"
 	"fmt"
+	"maps"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -90,9 +92,10 @@ var reportParams = []string{"StudyInstanceUID", "SeriesInstanceUID", "decision",
 // bad parameter and is safe to show the client.
 func parseReportFilter(q url.Values) (store.Filter, error) {
 	var problems []string
-	for name, vs := range q {
+	for _, name := range slices.Sorted(maps.Keys(q)) {
+		vs := q[name]
 		switch {
-		case !contains(reportParams, name):
+		case !slices.Contains(reportParams, name):
 			problems = append(problems, fmt.Sprintf("unknown parameter %q", name))
 		case len(vs) > 1:
 			problems = append(problems, fmt.Sprintf("parameter %s given %d times", name,
@@ -138,14 +141,4 @@ func parseReportFilter(q url.Values) (store.Filter, error) {
 		return f, fmt.Errorf("invalid query: %s", strings.Join(problems, "; "))
 	}
 	return f, nil
-}
-
-// contains reports whether list holds s.
-func contains(list []string, s string) bool {
-	for _, v := range list {
-		if v == s {
-			return true
-		}
-	}
-	return false
 }
