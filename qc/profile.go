@@ -1,38 +1,49 @@
 package qc
 
-import (
-	"bytes"
-	"crypto/sha256"
-	"encoding/hex"
-	"errors"
-	"fmt"
-	"io"
-	"os"
-
-	"go.yaml.in/yaml/v3"
-)
+import "strings"
 
 // Profile is a project's QC guideline: which rules run, how severe their
-// findings are, and the tolerances of the geometry rules. The zero value of
-// every field means the built-in default.
+// findings are, the tolerances of the geometry rules, the label vocabulary,
+// the segments each kind of source needs, and the thresholds of the
+// boundary, plausibility and agreement rules. The zero value of every field
+// means the built-in default. A Profile is read-only once loaded and safe
+// for concurrent use.
 type Profile struct {
 	Name    string
 	Version string
+	// Description is free text for people; qc does not use it.
+	Description string
 	// SHA256 is the hex digest of the profile file, empty for the built-in
 	// default.
 	SHA256 string
-	// Rules overrides rules by ID (see [Rules]); a rule not listed runs with
-	// its default severity.
+	// Rules overrides rules by ID (see [Rules]) or by family, the part of
+	// the ID before its first dot ("boundary" covers "boundary.islands"); an
+	// ID entry wins over its family's. A rule not listed runs with its
+	// default severity, except optional rules ([RuleInfo.Optional]), which
+	// run only when enabled.
 	Rules map[string]RuleSetting
 	// Tolerances are the geometry tolerances; zero fields take the defaults.
 	Tolerances Tolerances
+	// Selection says which SEGs a [ProfileSet] gives this profile.
+	Selection Selection
+	// Vocabulary lists the segments the project allows, by coded concept;
+	// empty means any code is allowed and the label rules have nothing to
+	// check against.
+	Vocabulary []Concept
+	// Requirements list the concepts each kind of source must have.
+	Requirements []Requirement
+	// Thresholds are the limits of the boundary, overlap and agreement
+	// rules.
+	Thresholds Thresholds
 }
 
-// RuleSetting overrides one rule in a profile.
+// RuleSetting overrides one rule, or one family of rules, in a profile.
 type RuleSetting struct {
 	// Disabled turns the rule off: it runs no more and its findings,
 	// decoder findings included, are dropped.
 	Disabled bool
+	// Enabled turns an optional rule on; core rules are on unless Disabled.
+	Enabled bool
 	// Severity replaces the rule's default severity; empty keeps it.
 	Severity Severity
 }
@@ -77,8 +88,69 @@ func (t Tolerances) withDefaults() Tolerances {
 	return t
 }
 
+// Overlap policies of [Thresholds.SegmentsOverlap].
+const (
+	// OverlapAsDeclared forbids overlap only where the SEG's Segments
+	// Overlap (0062,0013) is NO. It is the default.
+	OverlapAsDeclared = "as_declared"
+	// OverlapForbidden forbids overlap between any two segments whatever
+	// the SEG declares.
+	OverlapForbidden = "forbidden"
+)
+
+// Thresholds are the limits of the boundary, overlap, plausibility and
+// agreement rules. A zero field takes the default of its comment.
+type Thresholds struct {
+	// IslandMM3 is the volume in mm3 under which a connected component
+	// that is not its segment's largest counts as an island. Default 10.
+	IslandMM3 float64
+	// HoleMM3 is the volume in mm3 from which an enclosed hole is
+	// reported. Default 0: every hole.
+	HoleMM3 float64
+	// MaxComponents is the number of 3D connected components a segment
+	// may have when its concept sets none. Default 0: no limit.
+	MaxComponents int
+	// AirHU is the value in Hounsfield units under which a CT voxel counts
+	// as air. Default -900.
+	AirHU float64
+	// AirShareMax is the largest share (0 to 1) of a segment's voxels that
+	// may lie on air. Default 0.05.
+	AirShareMax float64
+	// SegmentsOverlap is [OverlapAsDeclared] (default) or
+	// [OverlapForbidden].
+	SegmentsOverlap string
+	// DiceMin is the lowest Dice coefficient between two annotators'
+	// segments of one concept. Default 0.8.
+	DiceMin float64
+	// HD95MaxMM is the largest HD95 in mm between two annotators'
+	// segments of one concept. Default 10.
+	HD95MaxMM float64
+	// NSDToleranceMM is the tolerance in mm of the normalized surface
+	// Dice. Default 2.
+	NSDToleranceMM float64
+}
+
+// withDefaults returns t with its zero fields set to the defaults.
+func (t Thresholds) withDefaults() Thresholds {
+	def := func(v *float64, d float64) {
+		if *v == 0 {
+			*v = d
+		}
+	}
+	def(&t.IslandMM3, 10)
+	def(&t.AirHU, -900)
+	def(&t.AirShareMax, 0.05)
+	def(&t.DiceMin, 0.8)
+	def(&t.HD95MaxMM, 10)
+	def(&t.NSDToleranceMM, 2)
+	if t.SegmentsOverlap == "" {
+		t.SegmentsOverlap = OverlapAsDeclared
+	}
+	return t
+}
+
 // DefaultProfile returns the built-in profile: every core rule on, with its
-// default severity, and the default tolerances.
+// default severity, optional rules off, and the default tolerances.
 func DefaultProfile() *Profile {
 	return &Profile{Name: "default", Version: "1"}
 }
@@ -88,115 +160,34 @@ func (p *Profile) Info() ProfileInfo {
 	return ProfileInfo{Name: p.Name, Version: p.Version, SHA256: p.SHA256}
 }
 
+// setting returns the setting of a rule: its own entry, else its family's.
+func (p *Profile) setting(id string) (RuleSetting, bool) {
+	if s, ok := p.Rules[id]; ok {
+		return s, true
+	}
+	if fam, _, ok := strings.Cut(id, "."); ok {
+		s, ok := p.Rules[fam]
+		return s, ok
+	}
+	return RuleSetting{}, false
+}
+
 // enabled reports whether the rule with that ID runs.
 func (p *Profile) enabled(id string) bool {
-	return !p.Rules[id].Disabled
+	s, ok := p.setting(id)
+	if ok && s.Disabled {
+		return false
+	}
+	if info, known := ruleInfo(id); known && info.Optional {
+		return ok && s.Enabled
+	}
+	return true
 }
 
 // severity returns the severity of the rule's findings under p.
 func (p *Profile) severity(id string, def Severity) Severity {
-	if s := p.Rules[id].Severity; s != "" {
-		return s
+	if s, _ := p.setting(id); s.Severity != "" {
+		return s.Severity
 	}
 	return def
-}
-
-// profileFile is the YAML form of a profile:
-//
-//	name: liver-study
-//	version: "2"
-//	rules:
-//	  segments.empty: {severity: error}
-//	  geometry.matrix_size: {enabled: false}
-//	tolerances:
-//	  position_fraction: 0.1
-type profileFile struct {
-	Name       string                     `yaml:"name"`
-	Version    string                     `yaml:"version"`
-	Rules      map[string]ruleSettingFile `yaml:"rules"`
-	Tolerances struct {
-		OrientationCosine    float64 `yaml:"orientation_cosine"`
-		PixelSpacingRelative float64 `yaml:"pixel_spacing_relative"`
-		PositionFraction     float64 `yaml:"position_fraction"`
-	} `yaml:"tolerances"`
-}
-
-// ruleSettingFile is the YAML form of a [RuleSetting].
-type ruleSettingFile struct {
-	Enabled  *bool    `yaml:"enabled"`
-	Severity Severity `yaml:"severity"`
-}
-
-// LoadProfile reads a YAML profile file; see [ParseProfile].
-func LoadProfile(path string) (*Profile, error) {
-	data, err := os.ReadFile(path)
-	if err != nil {
-		return nil, fmt.Errorf("reading profile: %w", err)
-	}
-	return ParseProfile(data)
-}
-
-// ParseProfile decodes a YAML profile strictly: unknown keys, unknown rule
-// IDs, unknown severities and negative tolerances are errors wrapping
-// [ErrInvalidProfile], all reported at once. The profile's SHA256 is the
-// digest of data.
-func ParseProfile(data []byte) (*Profile, error) {
-	var pf profileFile
-	dec := yaml.NewDecoder(bytes.NewReader(data))
-	dec.KnownFields(true)
-	if err := dec.Decode(&pf); err != nil && !errors.Is(err, io.EOF) {
-		return nil, fmt.Errorf("%w: %w", ErrInvalidProfile, err)
-	}
-
-	var errs []error
-	if pf.Name == "" {
-		errs = append(errs, errors.New("name: empty: a profile needs a name"))
-	}
-	p := &Profile{
-		Name:    pf.Name,
-		Version: pf.Version,
-		Rules:   make(map[string]RuleSetting, len(pf.Rules)),
-		Tolerances: Tolerances{
-			OrientationCosine:    pf.Tolerances.OrientationCosine,
-			PixelSpacingRelative: pf.Tolerances.PixelSpacingRelative,
-			PositionFraction:     pf.Tolerances.PositionFraction,
-		},
-	}
-	for id, rs := range pf.Rules {
-		if _, ok := ruleInfo(id); !ok {
-			errs = append(errs, fmt.Errorf("rules: %q: not a rule ID", id))
-			continue
-		}
-		switch rs.Severity {
-		case "", SeverityError, SeverityWarning, SeverityInfo:
-		default:
-			errs = append(errs, fmt.Errorf("rules: %q: severity %q: want error, warning or info",
-				id, rs.Severity))
-		}
-		p.Rules[id] = RuleSetting{
-			Disabled: rs.Enabled != nil && !*rs.Enabled,
-			Severity: rs.Severity,
-		}
-	}
-	tols := []struct {
-		key string
-		v   float64
-	}{
-		{"orientation_cosine", p.Tolerances.OrientationCosine},
-		{"pixel_spacing_relative", p.Tolerances.PixelSpacingRelative},
-		{"position_fraction", p.Tolerances.PositionFraction},
-	}
-	for _, t := range tols {
-		if t.v < 0 || t.v >= 1 {
-			errs = append(errs, fmt.Errorf("tolerances: %s: %v: want at least 0 and below 1",
-				t.key, t.v))
-		}
-	}
-	if len(errs) > 0 {
-		return nil, fmt.Errorf("%w: %w", ErrInvalidProfile, errors.Join(errs...))
-	}
-
-	sum := sha256.Sum256(data)
-	p.SHA256 = hex.EncodeToString(sum[:])
-	return p, nil
 }

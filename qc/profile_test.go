@@ -26,6 +26,7 @@ rules:
   segments.empty: {severity: error}
   geometry.matrix_size: {enabled: false}
   structure.transfer_syntax: {severity: warning}
+  references: {enabled: true}
 tolerances:
   position_fraction: 0.1
 `,
@@ -34,21 +35,27 @@ tolerances:
 				Rules: map[string]RuleSetting{
 					"segments.empty":            {Severity: SeverityError},
 					"geometry.matrix_size":      {Disabled: true},
+					"references":                {Enabled: true},
 					"structure.transfer_syntax": {Severity: SeverityWarning},
 				},
 				Tolerances: Tolerances{PositionFraction: 0.1},
 			},
 		},
 		{
-			name: "name only",
-			yaml: "name: plain\n",
-			want: &Profile{Name: "plain", Rules: map[string]RuleSetting{}},
+			name: "name and version only",
+			yaml: "name: plain\nversion: \"1\"\n",
+			want: &Profile{Name: "plain", Version: "1", Rules: map[string]RuleSetting{}},
+		},
+		{
+			name:    "no version",
+			yaml:    "name: plain\n",
+			wantErr: "version: empty",
 		},
 		{name: "unknown key", yaml: "name: x\nrule: {}\n", wantErr: "field rule not found"},
 		{
 			name:    "unknown rule",
 			yaml:    "name: x\nrules:\n  geometry.nope: {enabled: false}\n",
-			wantErr: `"geometry.nope": not a rule ID`,
+			wantErr: `"geometry.nope": not a rule ID or family`,
 		},
 		{
 			name:    "unknown severity",
@@ -84,7 +91,8 @@ tolerances:
 	}
 
 	_, err := ParseProfile([]byte("rules:\n  a.b: {}\ntolerances:\n  orientation_cosine: -1\n"))
-	for _, part := range []string{"name: empty", `"a.b": not a rule ID`, "orientation_cosine: -1"} {
+	for _, part := range []string{"name: empty", `"a.b": not a rule ID`,
+		"orientation_cosine: -1"} {
 		if err == nil || !strings.Contains(err.Error(), part) {
 			t.Errorf("ParseProfile(three faults) error = %v, want it to contain %q", err, part)
 		}
@@ -99,19 +107,19 @@ func TestProfileChangesDecision(t *testing.T) {
 	}{
 		{
 			"empty segments off", "highdicom-sm-control-labelmap",
-			"name: p\nrules:\n  segments.empty: {enabled: false}\n", DecisionAccepted,
+			"name: p\nversion: \"1\"\nrules:\n  segments.empty: {enabled: false}\n", DecisionAccepted,
 		},
 		{
 			"empty segments as errors", "highdicom-sm-control-labelmap",
-			"name: p\nrules:\n  segments.empty: {severity: error}\n", DecisionRejected,
+			"name: p\nversion: \"1\"\nrules:\n  segments.empty: {severity: error}\n", DecisionRejected,
 		},
 		{
 			"crop as information", "pydicom-liver-nonbyte-aligned-510",
-			"name: p\nrules:\n  geometry.matrix_size: {severity: info}\n", DecisionAccepted,
+			"name: p\nversion: \"1\"\nrules:\n  geometry.matrix_size: {severity: info}\n", DecisionAccepted,
 		},
 		{
 			"missing sources as warnings", "orthanc-tcga-gbm-brats-3seg-source-missing",
-			"name: p\nrules:\n  references.source_missing: {severity: warning}\n",
+			"name: p\nversion: \"1\"\nrules:\n  references.source_missing: {severity: warning}\n",
 			DecisionAcceptedWithWarnings,
 		},
 	}

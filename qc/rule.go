@@ -16,6 +16,11 @@ type RuleInfo struct {
 	// FromDecoder is true for rules whose findings the decoder reports while
 	// reading the SEG ([Segmentation.Problems]); the engine passes them on.
 	FromDecoder bool `json:"from_decoder,omitempty"`
+	// Optional is true for rules that run only when a profile enables
+	// them, by ID or by family (see [Profile.Rules]): the rules that need a
+	// profile's vocabulary or thresholds, 3D work, source pixels or other
+	// SEGs.
+	Optional bool `json:"optional,omitempty"`
 }
 
 // rule is one core rule: its description and the check that produces its
