@@ -65,7 +65,8 @@ func TestBadInput(t *testing.T) {
 		failedItems int
 	}{
 		{"no content type", "", harness.Body{Data: good.Data}, 415, -1},
-		{"not multipart", "", harness.Body{ContentType: "application/json", Data: good.Data}, 415, -1},
+		{"not multipart", "", harness.Body{ContentType: "application/json", Data: good.Data},
+			415, -1},
 		{"multipart of DICOM XML", "", harness.Body{
 			ContentType: `multipart/related; type="application/dicom+xml"; boundary=` + boundary,
 			Data:        good.Data,

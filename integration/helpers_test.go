@@ -129,6 +129,10 @@ type report struct {
 		Severity string `json:"severity"`
 		Message  string `json:"message"`
 	} `json:"findings"`
+	// ReportID and Stored are what the report API adds to the report: the
+	// store's ID of the report, and whether the archive holds the SEG.
+	ReportID int64 `json:"report_id"`
+	Stored   bool  `json:"stored"`
 }
 
 // errorRules are the rule ids of the report's error findings.

@@ -155,7 +155,8 @@ func TestOrthancStoresCopies(t *testing.T) {
 	var parts []harness.Part
 	var want []string
 	for i := range 3 {
-		parts = append(parts, harness.Part{ContentType: harness.MediaTypeDICOM, Data: copies.Copy(i)})
+		part := harness.Part{ContentType: harness.MediaTypeDICOM, Data: copies.Copy(i)}
+		parts = append(parts, part)
 		want = append(want, copies.UID(i))
 	}
 	resp := o.Client().STOW(t, "/dicom-web/studies", harness.Multipart(parts...))

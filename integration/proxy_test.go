@@ -110,7 +110,8 @@ func TestGatewayHidesOrthancREST(t *testing.T) {
 	if !e.qidoInstance(t, ctImageSOP) {
 		t.Errorf("QIDO through the gateway does not find the CT after the attacks")
 	}
-	e.direct.Do(t, http.MethodPost, "/tools/execute-script", bytes.NewReader(script("direct")), nil).
+	direct := bytes.NewReader(script("direct"))
+	e.direct.Do(t, http.MethodPost, "/tools/execute-script", direct, nil).
 		RequireStatus(t, http.StatusOK)
 	if v, _ := e.orthanc.Metadata(t, id, harness.MetadataQCDecision); v != "direct" {
 		t.Errorf("metadata after the direct script = %q, want %q", v, "direct")
@@ -181,7 +182,8 @@ func TestHeadersNotForwarded(t *testing.T) {
 		t.Fatalf("no request reached the upstream")
 	}
 	for _, r := range reqs {
-		if got := r.Header.Get("Authorization"); got == clientAuth || !strings.HasPrefix(got, "Basic ") {
+		got := r.Header.Get("Authorization")
+		if got == clientAuth || !strings.HasPrefix(got, "Basic ") {
 			t.Errorf("%s %s reached the upstream with Authorization %q, want the gateway's Basic",
 				r.Method, r.RequestURI, got)
 		}
@@ -226,7 +228,8 @@ func TestRetrievalsPassThrough(t *testing.T) {
 	})
 
 	t.Run("WADO-RS frame", func(t *testing.T) {
-		instance := strings.TrimPrefix(answer.retrieveURLs[len(answer.retrieveURLs)-1], e.gateway.URL)
+		last := answer.retrieveURLs[len(answer.retrieveURLs)-1]
+		instance := strings.TrimPrefix(last, e.gateway.URL)
 		resp := e.gw.Get(t, instance+"/frames/1", http.Header{
 			"Accept": {`multipart/related; type="application/octet-stream"`},
 		})

@@ -135,6 +135,19 @@ func TestUpstreamFailures(t *testing.T) {
 				t.Errorf("/readyz = 200 with the upstream %s", tt.name)
 			}
 
+			// A SEG checked meanwhile has no report claiming it was stored.
+			files := append(slices.Clone(liverSources), liverSEG)
+			c.STOW(t, "/dicom-web/studies", harness.Multipart(harness.FileParts(t, files...)...))
+			resp = c.Get(t, "/qc/v1/reports/"+liverSOP, nil)
+			if resp.Status == http.StatusOK {
+				var r report
+				decodeJSON(t, resp, &r)
+				if r.Stored {
+					t.Errorf("report of a SEG sent while the upstream was %s says stored",
+						tt.name)
+				}
+			}
+
 		})
 	}
 }

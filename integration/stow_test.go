@@ -54,13 +54,13 @@ func TestSourcesFirstThenSEG(t *testing.T) {
 
 	r := e.report(t, liverSOP)
 	checkLiverReport(t, r)
-	checkTagged(t, e, liverSOP, "accepted")
+	checkTagged(t, e, liverSOP, "accepted", r.ReportID)
 }
 
 // checkTagged checks that Orthanc holds the SEG with the user metadata the
-// gateway writes: its decision and a report ID. The gateway may tag after
+// gateway writes: its decision and the ID of its report. The gateway may tag after
 // answering, so this waits up to 5 s.
-func checkTagged(t *testing.T, e *env, sopInstanceUID, decision string) {
+func checkTagged(t *testing.T, e *env, sopInstanceUID, decision string, reportID int64) {
 	t.Helper()
 	id := e.orthanc.InstanceID(t, sopInstanceUID)
 	if id == "" {
@@ -77,8 +77,10 @@ func checkTagged(t *testing.T, e *env, sopInstanceUID, decision string) {
 		t.Errorf("Orthanc metadata %s of %s = %q, want %q",
 			harness.MetadataQCDecision, sopInstanceUID, got, decision)
 	}
-	if v, ok := e.orthanc.Metadata(t, id, harness.MetadataQCReport); !ok || v == "" {
-		t.Errorf("Orthanc metadata %s of %s is not set", harness.MetadataQCReport, sopInstanceUID)
+	want := strconv.FormatInt(reportID, 10)
+	if v, _ := e.orthanc.Metadata(t, id, harness.MetadataQCReport); v != want {
+		t.Errorf("Orthanc metadata %s of %s = %q, want the report ID %s",
+			harness.MetadataQCReport, sopInstanceUID, v, want)
 	}
 }
 
@@ -86,8 +88,9 @@ func checkTagged(t *testing.T, e *env, sopInstanceUID, decision string) {
 // MANIFEST.md: one segment "Liver" on three frames, 107098 pixels.
 func checkLiverReport(t *testing.T, r report) {
 	t.Helper()
-	if r.Decision != "accepted" {
-		t.Errorf("decision = %q, want accepted; findings: %+v", r.Decision, r.Findings)
+	if r.Decision != "accepted" || !r.Stored {
+		t.Errorf("decision = %q, stored = %v, want accepted and stored; findings: %+v",
+			r.Decision, r.Stored, r.Findings)
 	}
 	if r.SOPInstanceUID != liverSOP || r.SeriesInstanceUID != liverSeries ||
 		r.StudyInstanceUID != liverStudy || r.SOPClassUID != segmentationStorage {
@@ -159,8 +162,8 @@ func TestSEGWithoutSources(t *testing.T) {
 	}
 
 	r := e.report(t, gbmSOP)
-	if r.Decision != "rejected" {
-		t.Errorf("decision = %q, want rejected", r.Decision)
+	if r.Decision != "rejected" || r.Stored {
+		t.Errorf("decision = %q, stored = %v, want rejected and not stored", r.Decision, r.Stored)
 	}
 	if len(r.errorRules()) == 0 {
 		t.Errorf("report of the rejected SEG has no error finding: %+v", r.Findings)
@@ -261,5 +264,54 @@ func TestRetrieveURLsPointAtGateway(t *testing.T) {
 	}
 	if !strings.Contains(string(resp.Body), e.gateway.URL+"/dicom-web/") {
 		t.Errorf("WADO-RS metadata has no BulkDataURI at the gateway; body: %s", resp.Snippet())
+	}
+}
+
+// TestReportList checks the report list endpoint's filters on an accepted
+// and a rejected SEG.
+func TestReportList(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, harness.GatewayOptions{})
+	e.requireStow(t, http.StatusOK, append(slices.Clone(liverSources), liverSEG)...)
+	e.requireStow(t, http.StatusConflict, gbmSEG)
+
+	tests := []struct {
+		query string
+		want  []string
+	}{
+		{"", []string{gbmSOP, liverSOP}},
+		{"?decision=rejected", []string{gbmSOP}},
+		{"?decision=accepted", []string{liverSOP}},
+		{"?StudyInstanceUID=" + liverStudy, []string{liverSOP}},
+		{"?SeriesInstanceUID=" + gbmSeries, []string{gbmSOP}},
+		{"?StudyInstanceUID=" + gbmStudy + "&decision=accepted", nil},
+		{"?limit=1&offset=5", nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.query, func(t *testing.T) {
+			resp := e.gw.Get(t, "/qc/v1/reports"+tt.query, nil)
+			resp.RequireStatus(t, http.StatusOK)
+			var list struct {
+				Reports []report `json:"reports"`
+			}
+			decodeJSON(t, resp, &list)
+			var got []string
+			for _, r := range list.Reports {
+				got = append(got, r.SOPInstanceUID)
+			}
+			if diff := cmp.Diff(sorted(tt.want), sorted(got)); diff != "" {
+				t.Errorf("GET /qc/v1/reports%s (-want +got):\n%s", tt.query, diff)
+			}
+		})
+	}
+
+	bad := []string{"?decision=maybe", "?limit=-1", "?color=blue", "?StudyInstanceUID=x%20y"}
+	for _, bad := range bad {
+		if resp := e.gw.Get(t, "/qc/v1/reports"+bad, nil); resp.Status != http.StatusBadRequest {
+			t.Errorf("GET /qc/v1/reports%s = %d, want 400", bad, resp.Status)
+		}
+	}
+	if resp := e.gw.Get(t, "/qc/v1/reports/"+ctImageSOP, nil); resp.Status != http.StatusNotFound {
+		t.Errorf("report of an instance never checked = %d, want 404", resp.Status)
 	}
 }

@@ -55,15 +55,15 @@ type Response struct {
 	Duration time.Duration
 }
 
-// Do sends a request with the client's credentials and headers plus header
+// Do sends a request with the client's credentials and headers plus h
 // (which may be nil) and reads the answer.
-func (c *Client) Do(t testing.TB, method, path string, body io.Reader, header http.Header) *Response {
+func (c *Client) Do(t testing.TB, method, path string, body io.Reader, h http.Header) *Response {
 	t.Helper()
 	req, err := http.NewRequestWithContext(t.Context(), method, c.BaseURL+path, body)
 	if err != nil {
 		t.Fatalf("building %s %s: %v", method, path, err)
 	}
-	return c.send(t, req, header)
+	return c.send(t, req, h)
 }
 
 // Get sends a GET request.
@@ -85,15 +85,15 @@ func (c *Client) STOW(t testing.TB, path string, body Body) *Response {
 }
 
 // PostStream posts size bytes from r (size -1: unknown, sent chunked) with
-// the given media type, for bodies too large to hold in memory.
-func (c *Client) PostStream(t testing.TB, path, contentType string, r io.Reader, size int64) *Response {
+// the media type ctype, for bodies too large to hold in memory.
+func (c *Client) PostStream(t testing.TB, path, ctype string, r io.Reader, size int64) *Response {
 	t.Helper()
 	req, err := http.NewRequestWithContext(t.Context(), http.MethodPost, c.BaseURL+path, r)
 	if err != nil {
 		t.Fatalf("building POST %s: %v", path, err)
 	}
 	req.ContentLength = size
-	h := http.Header{"Content-Type": {contentType}, "Accept": {MediaTypeDICOMJSON}}
+	h := http.Header{"Content-Type": {ctype}, "Accept": {MediaTypeDICOMJSON}}
 	return c.send(t, req, h)
 }
 
@@ -148,8 +148,8 @@ func (c *Client) send(t testing.TB, req *http.Request, header http.Header) *Resp
 // as it is on the request line, so that encoded, dot-segment and
 // double-slash paths reach the server exactly as given; clients and
 // libraries would clean some of them. It sends no credentials or default
-// headers of the client, only header.
-func (c *Client) Raw(t testing.TB, method, target string, header http.Header, body []byte) *Response {
+// headers of the client, only h.
+func (c *Client) Raw(t testing.TB, method, target string, h http.Header, body []byte) *Response {
 	t.Helper()
 	u, err := url.Parse(c.BaseURL)
 	if err != nil {
@@ -164,7 +164,7 @@ func (c *Client) Raw(t testing.TB, method, target string, header http.Header, bo
 
 	var b bytes.Buffer
 	fmt.Fprintf(&b, "%s %s HTTP/1.1\r\nHost: %s\r\nConnection: close\r\n", method, target, u.Host)
-	if err := header.Write(&b); err != nil {
+	if err := h.Write(&b); err != nil {
 		t.Fatalf("writing headers: %v", err)
 	}
 	if body != nil {
