@@ -14,6 +14,15 @@ QCGATE_TEST_PACKAGES=(orthanc orthanc-dicomweb dcmtk libopenjp2-7-dev pkg-config
 # The demo also sends requests with curl and reads answers with jq.
 QCGATE_DEMO_PACKAGES=("${QCGATE_TEST_PACKAGES[@]}" curl jq)
 
+# apt-get waits up to 10 minutes for another apt or dpkg (for example a
+# fresh machine's unattended upgrades) instead of failing at once.
+QCGATE_APT_OPTIONS=(-o DPkg::Lock::Timeout=600)
+
+# qcgate_apt_update updates apt's package lists.
+qcgate_apt_update() {
+	qcgate_as_root env DEBIAN_FRONTEND=noninteractive apt-get "${QCGATE_APT_OPTIONS[@]}" update
+}
+
 # qcgate_as_root runs a command as root: directly when this is root, else
 # through sudo.
 qcgate_as_root() {
@@ -40,7 +49,7 @@ qcgate_apt_install() {
 	fi
 	local rc=0
 	qcgate_as_root env DEBIAN_FRONTEND=noninteractive \
-		apt-get install -y --no-install-recommends "$@" || rc=$?
+		apt-get "${QCGATE_APT_OPTIONS[@]}" install -y --no-install-recommends "$@" || rc=$?
 	if [ -n "$guard" ]; then
 		qcgate_as_root rm -f /usr/sbin/policy-rc.d
 	fi
@@ -60,7 +69,7 @@ qcgate_install_missing() {
 		return 0
 	fi
 	echo "installing ${missing[*]}" >&2
-	qcgate_as_root env DEBIAN_FRONTEND=noninteractive apt-get update
+	qcgate_apt_update
 	qcgate_apt_install "${missing[@]}"
 }
 
