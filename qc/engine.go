@@ -42,7 +42,7 @@ func (e *Engine) CheckBytes(ctx context.Context, data []byte, sources *SourceSet
 	if err != nil {
 		return nil, fmt.Errorf("parsing segmentation: %w", err)
 	}
-	rep := e.check(ctx, seg, sources, start)
+	rep := e.check(ctx, seg, sources, start, CheckOptions{})
 	if err := ctx.Err(); err != nil {
 		return rep, fmt.Errorf("checking segmentation: %w", err)
 	}
@@ -64,20 +64,33 @@ func (e *Engine) CheckFile(ctx context.Context, path string, sources *SourceSet)
 // and ctx is checked between frames: a check cancelled part way gives a
 // rejected report whose last finding has the rule [RuleCancelled].
 func (e *Engine) Check(ctx context.Context, seg *Segmentation, sources *SourceSet) *Report {
-	return e.check(ctx, seg, sources, e.now())
+	return e.check(ctx, seg, sources, e.now(), CheckOptions{})
+}
+
+// CheckWith is [Engine.Check] with what the optional rules need besides the
+// SEG and its sources: other SEGs of the same source series, source pixels
+// and the source's Body Part Examined. Each is used only when a rule that
+// needs it is enabled.
+func (e *Engine) CheckWith(ctx context.Context, seg *Segmentation, sources *SourceSet,
+	opts CheckOptions) *Report {
+	return e.check(ctx, seg, sources, e.now(), opts)
 }
 
 // check is Check with the time the work started: for CheckBytes, before
 // parsing, so that the report's duration covers it.
 func (e *Engine) check(ctx context.Context, seg *Segmentation, sources *SourceSet,
-	start time.Time) *Report {
+	start time.Time, opts CheckOptions) *Report {
 	if sources == nil {
 		sources = NewSourceSet()
 	}
 	c := &checkContext{
+		ctx:     ctx,
 		seg:     seg,
 		sources: sources,
 		tol:     e.profile.Tolerances.withDefaults(),
+		profile: e.profile,
+		thr:     e.profile.Thresholds.withDefaults(),
+		opts:    opts,
 		listed:  make(map[string]int),
 		dropped: make(map[string]int),
 	}
@@ -99,6 +112,7 @@ func (e *Engine) check(ctx context.Context, seg *Segmentation, sources *SourceSe
 	rep := e.newReport(seg, start)
 	rep.SourceSeriesUIDs = c.refs.seriesUIDs()
 	rep.Segments = segmentReports(c)
+	rep.Agreement = c.agreement
 	rep.Findings = e.applyProfile(append(seg.Problems, c.findings...))
 	rep.Decision = decide(rep.Findings)
 	rep.DurationMS = float64(e.now().Sub(start).Microseconds()) / 1000

@@ -71,8 +71,12 @@ type Report struct {
 	SegmentationType  SegmentationType `json:"segmentation_type"`
 	Segments          []SegmentReport  `json:"segments"`
 	Findings          []Finding        `json:"findings"`
-	CheckedAt         time.Time        `json:"checked_at"`
-	DurationMS        float64          `json:"duration_ms"`
+	// Agreement compares the SEG's segments with those of the same concept
+	// in other SEGs of its source series (rule agreement.*); absent when
+	// that rule is off or there was nothing to compare.
+	Agreement  []Agreement `json:"agreement,omitempty"`
+	CheckedAt  time.Time   `json:"checked_at"`
+	DurationMS float64     `json:"duration_ms"`
 	// Uploader is the subject of the token the SEG was sent with; empty
 	// when authentication is off or the report comes from "qcgate check".
 	Uploader string `json:"uploader,omitempty"`

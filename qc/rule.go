@@ -1,6 +1,7 @@
 package qc
 
 import (
+	"context"
 	"fmt"
 	"slices"
 )
@@ -65,6 +66,23 @@ var registry = []*rule{
 	ruleFramePlacement,
 	ruleTilePosition,
 	ruleSegmentsEmpty,
+	ruleLabelsVocabulary,
+	ruleLabelsUnique,
+	ruleLabelsConsistent,
+	ruleRequiredSegment,
+	ruleSliceGap,
+	ruleOverlap,
+	ruleFractionalBinaryLike,
+	ruleFractionalBitField,
+	ruleVolumeRange,
+	ruleLaterality,
+	ruleComponents,
+	ruleIslands,
+	ruleHoles,
+	ruleImageBorder,
+	ruleAirShare,
+	ruleAgreementDice,
+	ruleAgreementHD95,
 }
 
 // Rules returns the description of every rule qc knows, core rules first in
@@ -91,9 +109,24 @@ func ruleInfo(id string) (RuleInfo, bool) {
 // sources, the tolerances, and what the engine worked out once for all
 // rules (pixel counts, resolved references, source planes).
 type checkContext struct {
+	ctx     context.Context
 	seg     *Segmentation
 	sources *SourceSet
 	tol     Tolerances
+	profile *Profile
+	// thr holds the profile's thresholds with defaults filled in.
+	thr  Thresholds
+	opts CheckOptions
+	// agreement collects the agreement rule's comparisons for the report.
+	agreement     []Agreement
+	agreementDone bool
+	// peerList and peerErr cache what opts.Peers gave.
+	peerList []Peer
+	peerErr  error
+	// grid caches the plane indexing of the SEG's frames.
+	grid *frameGrid
+	// shapes caches the 3D analysis of each segment.
+	shapes map[uint16]*segmentShape
 
 	// stats holds the pixel counts of the single pass over the frames.
 	stats *pixelStats
