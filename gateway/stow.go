@@ -11,7 +11,6 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
-	"sync"
 
 	"github.com/gin-gonic/gin"
 
@@ -49,6 +48,9 @@ type stowPart struct {
 	comment string
 	// data is a held SEG's bytes; nil for other parts and once sent.
 	data []byte
+	// geometry is the header of a forwarded image, up to Pixel Data, kept
+	// until the request's SEGs are checked; nil when not kept.
+	geometry []byte
 	// report is the QC report of a checked SEG.
 	report *store.StoredReport
 	// sent reports whether the part went upstream (whole or in part).
@@ -74,13 +76,16 @@ type stowRequest struct {
 	// up is the one upstream STOW-RS request, started with the first part
 	// that goes upstream; nil while none has.
 	up *upstreamStow
-
-	// inRequest is the geometry of the non-SEG parts, filled by the
-	// goroutines that read the forwarded bytes (geoWG).
-	mu        sync.Mutex
-	inRequest *qc.SourceSet
-	geoWG     sync.WaitGroup
+	// geometryBudget is how many more bytes of forwarded parts' headers
+	// may be kept for the geometry of SEGs in the same request.
+	geometryBudget int64
 }
+
+// maxGeometryBytes bounds the image headers one request keeps for the
+// geometry of its SEGs, in bytes: a CT header is a few KiB, so this covers
+// thousands of images. Parts past it are looked up upstream like sources
+// sent earlier.
+const maxGeometryBytes = 64 << 20
 
 // Errors that end the reading of a STOW-RS body early.
 var (
@@ -116,7 +121,7 @@ func (s *Server) serveSTOW(c *gin.Context, route dicomwebRoute) error {
 	s.stowWG.Add(1)
 	defer s.stowWG.Done()
 	sr := &stowRequest{s: s, ctx: r.Context(), route: route, base: base,
-		id: stateFrom(r.Context()).id, inRequest: qc.NewSourceSet()}
+		id: stateFrom(r.Context()).id, geometryBudget: maxGeometryBytes}
 
 	// Step 2: read the parts. A body that breaks off, is malformed or is
 	// over a limit aborts the upstream request and is answered by abort,
@@ -129,10 +134,8 @@ func (s *Server) serveSTOW(c *gin.Context, route dicomwebRoute) error {
 			"empty multipart body: a STOW-RS request needs at least one part", nil)
 	}
 
-	// Step 3: the geometry of the forwarded parts is complete once their
-	// readers are done; then each held SEG is checked and, if accepted,
-	// appended to the upstream request.
-	sr.geoWG.Wait()
+	// Step 3: each held SEG is checked and, if accepted, appended to the
+	// upstream request.
 	sr.checkHeld()
 
 	// Step 4: close the upstream request, read its answer, store the
@@ -277,9 +280,9 @@ func (sr *stowRequest) hold(p *stowPart, prefix []byte, rest io.Reader) error {
 	return nil
 }
 
-// forward sends a non-SEG part upstream as it streams in, and tees its
-// bytes through qc.ReadSourceInstance so that a SEG of the same request
-// can be checked against its geometry.
+// forward sends a non-SEG part upstream as it streams in. The header of
+// an image, up to Pixel Data, is kept so that a SEG of the same request
+// can be checked against its geometry; it is parsed only if one is.
 func (sr *stowRequest) forward(p *stowPart, prefix []byte, rest io.Reader) error {
 	up, err := sr.upstream()
 	if err != nil {
@@ -291,23 +294,13 @@ func (sr *stowRequest) forward(p *stowPart, prefix []byte, rest io.Reader) error
 	}
 	p.state, p.sent = partForwarded, true
 	sr.s.metrics.parts.WithLabelValues("forwarded").Inc()
-
-	// The geometry reader gets the same bytes through a pipe; it stops
-	// reading at Pixel Data and the rest is drained.
-	gr, gw := io.Pipe()
-	sr.geoWG.Go(func() {
-		inst, err := qc.ReadSourceInstance(gr)
-		io.Copy(io.Discard, gr)
-		if err == nil {
-			sr.mu.Lock()
-			sr.inRequest.Add(inst)
-			sr.mu.Unlock()
-		}
-	})
+	if n := p.header.PixelDataOffset; n > 0 && n <= sr.geometryBudget {
+		p.geometry = bytes.Clone(prefix[:n])
+		sr.geometryBudget -= n
+	}
 
 	src := &readTracker{r: io.MultiReader(bytes.NewReader(prefix), rest)}
-	_, err = io.Copy(io.MultiWriter(w, gw), src)
-	gw.Close()
+	_, err = io.Copy(w, src)
 	switch {
 	case src.err != nil:
 		return src.err
@@ -342,32 +335,41 @@ func discard(r io.Reader) error {
 // accepted ones upstream. A SEG whose sources could not be fetched because
 // the upstream failed is not checked: it fails with a processing failure.
 func (sr *stowRequest) checkHeld() {
+	// Parse every held SEG first: their references say which forwarded
+	// images' geometry is needed. A SEG that cannot be parsed gets a
+	// rejected report made here, so every rejection has a report.
+	segs := map[*stowPart]*qc.Segmentation{}
+	referenced := map[string]bool{}
 	for _, p := range sr.parts {
 		if p.state != partHeld {
 			continue
 		}
-		rep, err := sr.check(p)
-		switch {
-		case err != nil:
+		seg, err := qc.ParseSegmentation(p.data)
+		if err != nil {
+			sr.decide(p, unreadableReport(sr.s.engine, &p.header, err))
+			continue
+		}
+		segs[p] = seg
+		for _, ref := range seg.ReferencedSeries {
+			referenced[ref.SeriesInstanceUID] = true
+		}
+	}
+	inRequest := sr.requestSources(referenced)
+
+	for _, p := range sr.parts {
+		seg, ok := segs[p]
+		if !ok {
+			continue
+		}
+		sources, err := sr.s.resolveSources(sr.ctx, seg, inRequest)
+		if err != nil && isUpstreamFailure(err) {
 			sr.refuse(p, dicomweb.FailureProcessing, fmt.Sprintf("SEG in part %d not "+
-				"checked: its sources could not be fetched from the upstream", p.index))
-			p.comment += " (" + sr.s.redact(err.Error()) + ")"
+				"checked: its sources could not be fetched from the upstream (%s)", p.index,
+				sr.s.redact(err.Error())))
 			p.data = nil
 			continue
-		case rep.Decision == qc.DecisionRejected:
-			p.state, p.failure = partRejected, rejectionReason(rep)
-			p.comment = "SEG " + p.header.sopInstance() + " rejected: " + findingSummary(rep)
-			p.data = nil
-			sr.s.metrics.parts.WithLabelValues("seg_rejected").Inc()
-		default:
-			p.state = partAccepted
-			sr.s.metrics.parts.WithLabelValues("seg_accepted").Inc()
 		}
-		p.report = &store.StoredReport{Report: rep, RequestID: sr.id}
-		sr.s.metrics.observeReport(rep)
-		sr.s.log.LogAttrs(sr.ctx, slog.LevelDebug, "seg checked",
-			slog.String("request_id", sr.id), sr.s.uidAttr(p.header.sopInstance()),
-			slog.String("decision", string(rep.Decision)))
+		sr.decide(p, sr.s.engine.Check(context.WithoutCancel(sr.ctx), seg, sources))
 	}
 
 	// Accepted SEGs follow the non-SEG parts in the same upstream request.
@@ -380,6 +382,44 @@ func (sr *stowRequest) checkHeld() {
 			break
 		}
 	}
+}
+
+// requestSources reads the geometry of the forwarded images of the
+// referenced series from their kept headers.
+func (sr *stowRequest) requestSources(referenced map[string]bool) *qc.SourceSet {
+	set := qc.NewSourceSet()
+	for _, p := range sr.parts {
+		if p.geometry == nil || !referenced[p.header.SeriesInstanceUID] {
+			p.geometry = nil
+			continue
+		}
+		// An image whose geometry cannot be read is left out; the engine
+		// reports the references it cannot place.
+		if inst, err := qc.ReadSourceInstance(bytes.NewReader(p.geometry)); err == nil {
+			set.Add(inst)
+		}
+		p.geometry = nil
+	}
+	return set
+}
+
+// decide records the QC decision on a held SEG.
+func (sr *stowRequest) decide(p *stowPart, rep *qc.Report) {
+	switch rep.Decision {
+	case qc.DecisionRejected:
+		p.state, p.failure = partRejected, rejectionReason(rep)
+		p.comment = "SEG " + p.header.sopInstance() + " rejected: " + findingSummary(rep)
+		p.data = nil
+		sr.s.metrics.parts.WithLabelValues("seg_rejected").Inc()
+	default:
+		p.state = partAccepted
+		sr.s.metrics.parts.WithLabelValues("seg_accepted").Inc()
+	}
+	p.report = &store.StoredReport{Report: rep, RequestID: sr.id}
+	sr.s.metrics.observeReport(rep)
+	sr.s.log.LogAttrs(sr.ctx, slog.LevelDebug, "seg checked",
+		slog.String("request_id", sr.id), sr.s.uidAttr(p.header.sopInstance()),
+		slog.String("decision", string(rep.Decision)))
 }
 
 // sendHeld appends a held SEG to the upstream request.
@@ -396,22 +436,6 @@ func (sr *stowRequest) sendHeld(p *stowPart) error {
 	_, err = w.Write(p.data)
 	p.data = nil
 	return err
-}
-
-// check parses a held SEG, resolves its sources and runs the engine. A
-// SEG that cannot be parsed gets a rejected report made here, so every
-// rejection has a report. The error is only for sources the upstream
-// failed to give.
-func (sr *stowRequest) check(p *stowPart) (*qc.Report, error) {
-	seg, err := qc.ParseSegmentation(p.data)
-	if err != nil {
-		return unreadableReport(sr.s.engine, &p.header, err), nil
-	}
-	sources, err := sr.s.resolveSources(sr.ctx, seg, sr.inRequest)
-	if err != nil && isUpstreamFailure(err) {
-		return nil, err
-	}
-	return sr.s.engine.Check(context.WithoutCancel(sr.ctx), seg, sources), nil
 }
 
 // isUpstreamFailure reports whether err is the upstream failing, rather

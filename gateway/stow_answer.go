@@ -351,7 +351,6 @@ func (sr *stowRequest) abort(c *gin.Context, cause error) error {
 		}
 		<-sr.up.done
 	}
-	sr.geoWG.Wait()
 
 	// An upstream that failed on its own decides the answer: 502 or 504.
 	if errors.Is(cause, errUpstreamGone) && sr.up != nil {

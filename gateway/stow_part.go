@@ -21,10 +21,11 @@ const (
 
 // Header scan limits.
 const (
-	// maxHeaderScan bounds the bytes of a part read to find its UIDs.
-	// The elements before (0020,000E) are small in real data; the largest
-	// are the reference sequences of group 0008 in a SEG, a few hundred
-	// bytes per source image.
+	// maxHeaderScan bounds the bytes of a part read to find its UIDs and
+	// where Pixel Data starts. The elements before (0020,000E) are small in
+	// real data; the largest are the reference sequences of group 0008 in a
+	// SEG, a few hundred bytes per source image. The rest of an image
+	// header is a few KiB, or a few MiB for an enhanced multi-frame image.
 	maxHeaderScan = 8 << 20
 	// maxMetaElement bounds one element of the file meta information.
 	maxMetaElement = 64 << 10
@@ -36,8 +37,8 @@ const (
 var errNotDICOM = errors.New("not DICOM")
 
 // partHeader is what the gateway reads from the start of a STOW-RS part:
-// the file meta information (PS3.10 7.1) and the data set up to Series
-// Instance UID.
+// the file meta information (PS3.10 7.1) and the data set up to Pixel
+// Data.
 type partHeader struct {
 	TransferSyntaxUID string
 	// MetaSOPClassUID and MetaSOPInstanceUID are Media Storage SOP Class
@@ -49,6 +50,11 @@ type partHeader struct {
 	SOPInstanceUID    string
 	StudyInstanceUID  string
 	SeriesInstanceUID string
+	// PixelDataOffset is where the Pixel Data element (7FE0,0010) starts
+	// in the part: the bytes before it hold the whole geometry of an
+	// image. 0 when not known: no Pixel Data, a header beyond the scan
+	// limit or unreadable after the UIDs, or a deflated data set.
+	PixelDataOffset int64
 }
 
 // isSegmentation reports whether either SOP Class UID names a SEG, so a SEG
@@ -141,7 +147,7 @@ func scanHeader(rec *recorder, h *partHeader) error {
 
 	// The file meta information is explicit VR little endian; group 0002
 	// ends where another group starts.
-	br := bufio.NewReaderSize(rec, 4096)
+	br := &countingReader{r: bufio.NewReaderSize(rec, 4096), n: 132}
 	meta := &elementReader{r: br, order: binary.LittleEndian, explicit: true}
 	for {
 		next, err := br.Peek(2)
@@ -184,34 +190,73 @@ func scanHeader(rec *recorder, h *partHeader) error {
 	case tsExplicitBig:
 		ds.order = binary.BigEndian
 	case tsDeflated:
-		ds.r = bufio.NewReader(flate.NewReader(br))
+		// Offsets in the inflated stream say nothing of the part's bytes.
+		ds.r = &countingReader{r: bufio.NewReader(flate.NewReader(br)), n: -1 << 62}
 	}
-	return scanDataset(ds, h)
+	if err := scanDataset(ds, h); err != nil {
+		return err
+	}
+	if h.PixelDataOffset < 0 {
+		h.PixelDataOffset = 0
+	}
+	return nil
 }
 
-// scanDataset reads data set elements up to Series Instance UID.
+// countingReader counts the bytes read through it.
+type countingReader struct {
+	r *bufio.Reader
+	n int64
+}
+
+func (c *countingReader) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	c.n += int64(n)
+	return n, err
+}
+
+// Peek returns the next bytes without consuming them.
+func (c *countingReader) Peek(n int) ([]byte, error) { return c.r.Peek(n) }
+
+// Discard skips n bytes.
+func (c *countingReader) Discard(n int) (int, error) {
+	d, err := c.r.Discard(n)
+	c.n += int64(d)
+	return d, err
+}
+
+// scanDataset reads the UIDs of the data set and walks on to Pixel Data
+// to learn where it starts. A problem before the UIDs are read is an
+// error; one after them only leaves PixelDataOffset unknown, and what the
+// upstream makes of the instance is its business.
 func scanDataset(ds *elementReader, h *partHeader) error {
+	pastUIDs := false
 	for {
+		start := ds.r.n
 		e, err := ds.header()
 		if errors.Is(err, io.EOF) {
 			// A data set may end early; what it lacks is judged later.
 			return nil
 		}
 		if err != nil {
-			return fmt.Errorf("data set: %w", err)
+			return stopScan(pastUIDs, fmt.Errorf("data set: %w", err))
 		}
-		if e.tag.group > 0x0020 || (e.tag.group == 0x0020 && e.tag.element > 0x000E) {
+		if e.tag == (dicomTag{0x7FE0, 0x0010}) {
+			h.PixelDataOffset = start
 			return nil
 		}
+		if e.tag.group > 0x0020 || (e.tag.group == 0x0020 && e.tag.element > 0x000E) {
+			pastUIDs = true
+		}
 		if e.tag.group == 0xFFFE {
-			return fmt.Errorf("data set: item tag %s outside a sequence", e.tag)
+			return stopScan(pastUIDs, fmt.Errorf("data set: item tag %s outside a sequence",
+				e.tag))
 		}
 
 		wanted := e.tag == dicomTag{0x0008, 0x0016} || e.tag == dicomTag{0x0008, 0x0018} ||
 			e.tag == dicomTag{0x0020, 0x000D} || e.tag == dicomTag{0x0020, 0x000E}
 		if !wanted {
 			if err := ds.skip(e, 0); err != nil {
-				return fmt.Errorf("data set element %s: %w", e.tag, err)
+				return stopScan(pastUIDs, fmt.Errorf("data set element %s: %w", e.tag, err))
 			}
 			continue
 		}
@@ -235,6 +280,15 @@ func scanDataset(ds *elementReader, h *partHeader) error {
 	}
 }
 
+// stopScan returns err while the UIDs are still to be read, and nil once
+// they are: the scan for Pixel Data just ends.
+func stopScan(pastUIDs bool, err error) error {
+	if pastUIDs {
+		return nil
+	}
+	return err
+}
+
 // dicomTag is a data element tag (PS3.5 7.1).
 type dicomTag struct{ group, element uint16 }
 
@@ -253,7 +307,7 @@ type elementHeader struct {
 
 // elementReader reads data element headers in one encoding.
 type elementReader struct {
-	r        *bufio.Reader
+	r        *countingReader
 	order    binary.ByteOrder
 	explicit bool
 }
@@ -329,6 +383,9 @@ func (er *elementReader) skip(e elementHeader, depth int) error {
 			return fmt.Errorf("element claims %d bytes", e.length)
 		}
 		_, err := er.r.Discard(int(e.length))
+		if errors.Is(err, errScanLimit) {
+			return err
+		}
 		return eofAsShort(err)
 	}
 	// Undefined length: a sequence of items up to its delimiter. In

@@ -50,29 +50,38 @@ func TestReadPartHeader(t *testing.T) {
 	}{
 		{"implicit VR CT", realData + "/dcmqi-ct-liver-binary/source/ct-3slice-01.dcm",
 			partHeader{"1.2.840.10008.1.2", ctImageStorage, liverCT1, ctImageStorage, liverCT1,
-				liverStudy, liverCTSeries}},
+				liverStudy, liverCTSeries, 0}},
 		{"explicit VR SEG", realData + "/dcmqi-ct-liver-binary/liver.dcm",
 			partHeader{"1.2.840.10008.1.2.1", segStorage, liverSEGSOP, segStorage, liverSEGSOP,
-				liverStudy, liverSEGSer}},
+				liverStudy, liverSEGSer, 0}},
 		{"explicit VR CT", realData + "/highdicom-ct2-binary/source/CT2_17106.dcm",
 			partHeader{"1.2.840.10008.1.2.1", ctImageStorage, ct2SOP17106, ctImageStorage,
-				ct2SOP17106, ct2Study, ct2Series}},
+				ct2SOP17106, ct2Study, ct2Series, 0}},
 		{"implicit VR SEG", realData + "/highdicom-ct2-binary/seg_image_ct_binary.dcm",
 			partHeader{"1.2.840.10008.1.2", segStorage, ct2SEGSOP, segStorage, ct2SEGSOP,
-				ct2Study, ct2SEGSeries}},
+				ct2Study, ct2SEGSeries, 0}},
 		{"deflated CT", "testdata/ct_deflated.dcm",
 			partHeader{"1.2.840.10008.1.2.1.99", ctImageStorage, ct2SOP17106, ctImageStorage,
-				ct2SOP17106, ct2Study, ct2Series}},
+				ct2SOP17106, ct2Study, ct2Series, 0}},
 		{"deflated SEG", "testdata/seg_deflated.dcm",
 			partHeader{"1.2.840.10008.1.2.1.99", segStorage, ct2SEGSOP, segStorage, ct2SEGSOP,
-				ct2Study, ct2SEGSeries}},
+				ct2Study, ct2SEGSeries, 0}},
 		{"big endian CT", "testdata/ct_big.dcm",
 			partHeader{"1.2.840.10008.1.2.2", ctImageStorage, ct2SOP17106, ctImageStorage,
-				ct2SOP17106, ct2Study, ct2Series}},
+				ct2SOP17106, ct2Study, ct2Series, 0}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			data := readTestFile(t, tt.path)
+			// Pixel Data starts at the first (7FE0,0010) tag in the file's
+			// byte order; a deflated data set gives no offset.
+			tagBytes := []byte{0xE0, 0x7F, 0x10, 0x00}
+			if tt.want.TransferSyntaxUID == tsExplicitBig {
+				tagBytes = []byte{0x7F, 0xE0, 0x00, 0x10}
+			}
+			if tt.want.TransferSyntaxUID != tsDeflated {
+				tt.want.PixelDataOffset = int64(bytes.Index(data, tagBytes))
+			}
 			r := bytes.NewReader(data)
 			got, prefix, err := readPartHeader(r)
 			if err != nil {

@@ -1,6 +1,7 @@
 package gateway
 
 import (
+	"bufio"
 	"context"
 	"errors"
 	"fmt"
@@ -16,7 +17,11 @@ import (
 // client's request. Parts are written into a pipe whose other end is the
 // body of a request sent by a goroutine.
 type upstreamStow struct {
-	pw     *io.PipeWriter
+	pw *io.PipeWriter
+	// bw gathers small writes (part headers, short reads of the client's
+	// body) into large ones: each write into the pipe becomes one chunk,
+	// and one system call, of the upstream request.
+	bw     *bufio.Writer
 	sw     *dicomweb.StowWriter
 	cancel context.CancelFunc
 	// watchdog aborts the request when one write blocks longer than the
@@ -34,6 +39,10 @@ type upstreamStow struct {
 	mu       sync.Mutex
 	abortErr error
 }
+
+// upstreamBuffer is the size of the writes into the upstream request body,
+// in bytes.
+const upstreamBuffer = 64 << 10
 
 // errWriteStalled is the cause of an upstream request aborted because a
 // write blocked longer than the upstream timeout.
@@ -57,7 +66,8 @@ func (sr *stowRequest) upstream() (*upstreamStow, error) {
 	// cancels it when the client's body breaks.
 	ctx, cancel := context.WithCancel(context.WithoutCancel(sr.ctx))
 	pr, pw := io.Pipe()
-	up := &upstreamStow{pw: pw, sw: dicomweb.NewStowWriter(pw), cancel: cancel,
+	bw := bufio.NewWriterSize(pw, upstreamBuffer)
+	up := &upstreamStow{pw: pw, bw: bw, sw: dicomweb.NewStowWriter(bw), cancel: cancel,
 		timeout: sr.s.cfg.UpstreamTimeout, done: make(chan struct{})}
 	up.watchdog = time.AfterFunc(time.Hour, func() { up.abort(errWriteStalled) })
 	up.watchdog.Stop()
@@ -143,6 +153,9 @@ func (sr *stowRequest) finishUpstream() upstreamOutcome {
 	}
 	up.arm()
 	err := up.sw.Close()
+	if err == nil {
+		err = up.bw.Flush()
+	}
 	if err == nil {
 		err = up.pw.Close()
 	}
