@@ -127,7 +127,10 @@ type LoadOptions struct {
 	// File is a YAML config file; empty means none.
 	File string
 	// Env holds "NAME=value" pairs, as [os.Environ] returns them; only
-	// QCGATE_ names are read. Nil means no environment.
+	// QCGATE_ names of settings are read. Other QCGATE_ names belong to
+	// other commands and scripts and are ignored, except one that is a
+	// near miss of a setting's, which is an error. Nil means no
+	// environment.
 	Env []string
 	// Flags maps setting names (the YAML keys) to values given on the
 	// command line; they win over everything else.
@@ -157,7 +160,17 @@ func LoadConfig(opts LoadOptions) (*Config, error) {
 			c.UpstreamPassword = Secret(value)
 			continue
 		}
-		if err := c.Set(key, value); err != nil {
+		err := c.Set(key, value)
+		if errors.Is(err, ErrUnknownSetting) {
+			// Other parts of qcgate and its scripts have QCGATE_ variables
+			// of their own; only a near miss of a setting is an error.
+			if near := nearestSetting(key); near != "" {
+				errs = append(errs, fmt.Errorf("environment %s: %w: did you mean %s?", name,
+					ErrUnknownSetting, EnvName(near)))
+			}
+			continue
+		}
+		if err != nil {
 			errs = append(errs, fmt.Errorf("environment %s: %w", name, err))
 		}
 	}
@@ -287,6 +300,39 @@ func yamlKey(f reflect.StructField) string {
 		return ""
 	}
 	return k
+}
+
+// nearestSetting returns the setting whose name is at most two edits away
+// from key, or "".
+func nearestSetting(key string) string {
+	best, bestDist := "", 3
+	for _, k := range append(Settings(), "upstream_password") {
+		if d := editDistance(key, k); d < bestDist {
+			best, bestDist = k, d
+		}
+	}
+	return best
+}
+
+// editDistance is the Levenshtein distance of a and b.
+func editDistance(a, b string) int {
+	prev := make([]int, len(b)+1)
+	cur := make([]int, len(b)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		cur[0] = i
+		for j := 1; j <= len(b); j++ {
+			cost := 1
+			if a[i-1] == b[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+		}
+		prev, cur = cur, prev
+	}
+	return prev[len(b)]
 }
 
 // flagName returns the command-line flag name of a setting.

@@ -89,6 +89,32 @@ func TestLoadConfigPasswordFile(t *testing.T) {
 	}
 }
 
+func TestLoadConfigEnvNames(t *testing.T) {
+	base := []string{"QCGATE_UPSTREAM=http://127.0.0.1:8042/dicom-web"}
+	tests := []struct {
+		name    string
+		env     string
+		wantErr string
+	}{
+		{"other component", "QCGATE_TEST_ORTHANC=/usr/sbin/Orthanc", ""},
+		{"auth section", "QCGATE_AUTH_DISABLED=true", ""},
+		{"typo", "QCGATE_LISTN=127.0.0.1:9", "did you mean QCGATE_LISTEN?"},
+		{"typo of the password", "QCGATE_UPSTREAM_PASWORD=x",
+			"did you mean QCGATE_UPSTREAM_PASSWORD?"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := LoadConfig(LoadOptions{Env: append(base, tt.env)})
+			switch {
+			case tt.wantErr == "" && err != nil:
+				t.Errorf("LoadConfig(%s) = %v, want nil", tt.env, err)
+			case tt.wantErr != "" && (err == nil || !strings.Contains(err.Error(), tt.wantErr)):
+				t.Errorf("LoadConfig(%s) = %v, want an error with %q", tt.env, err, tt.wantErr)
+			}
+		})
+	}
+}
+
 func TestLoadConfigStrict(t *testing.T) {
 	tests := []struct {
 		name    string

@@ -69,7 +69,7 @@ func asHTTPError(ctx context.Context, err error) *Error {
 	case errors.Is(err, dicomweb.ErrUpstreamTimeout),
 		errors.Is(err, context.DeadlineExceeded):
 		return httpError(http.StatusGatewayTimeout, "upstream did not answer in time", err)
-	case errors.Is(err, dicomweb.ErrUpstreamUnreachable):
+	case errors.Is(err, dicomweb.ErrUpstreamUnreachable), errors.Is(err, errUpstreamGone):
 		return httpError(http.StatusBadGateway, "upstream unreachable", err)
 	case errors.Is(err, ErrNotDICOMweb), errors.Is(err, store.ErrNotFound):
 		return httpError(http.StatusNotFound, "not found", err)

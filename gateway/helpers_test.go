@@ -66,6 +66,9 @@ type fakeOrthanc struct {
 	hook http.HandlerFunc
 	// delay holds every answer back, after the body was read.
 	delay time.Duration
+	// early, when set, answers before the body is read, as a server that
+	// refuses a request at once does.
+	early http.HandlerFunc
 }
 
 // newFakeOrthanc starts a fake upstream; it stops when the test ends.
@@ -107,6 +110,13 @@ func (f *fakeOrthanc) stowRequests() []recorded {
 }
 
 func (f *fakeOrthanc) serve(w http.ResponseWriter, r *http.Request) {
+	if f.early != nil {
+		f.mu.Lock()
+		f.reqs = append(f.reqs, recorded{Method: r.Method, Path: r.URL.Path})
+		f.mu.Unlock()
+		f.early(w, r)
+		return
+	}
 	body, err := io.ReadAll(r.Body)
 	rec := recorded{Method: r.Method, Path: r.URL.Path, RawQuery: r.URL.RawQuery,
 		Header: r.Header.Clone(), Body: body, BodyErr: err}

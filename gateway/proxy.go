@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"net"
 	"net/http"
 	"net/http/httputil"
@@ -100,7 +101,8 @@ func (s *Server) newProxy() *httputil.ReverseProxy {
 		// Flush every write at once: multipart retrievals stream frame by
 		// frame and a viewer shows each as it comes.
 		FlushInterval: -1,
-		ErrorLog:      nil,
+		// The proxy's own messages (a client gone mid-answer) are details.
+		ErrorLog: slog.NewLogLogger(s.log.Handler(), slog.LevelDebug),
 	}
 }
 

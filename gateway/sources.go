@@ -106,15 +106,16 @@ func (s *Server) resolveSources(ctx context.Context, seg *qc.Segmentation,
 	var errs []error
 	for _, ref := range seg.ReferencedSeries {
 		series := ref.SeriesInstanceUID
-		if series == "" || set.HasSeries(series) {
+		if series == "" {
 			continue
 		}
-		if inRequest.HasSeries(series) {
-			for _, inst := range inRequest.Series(series) {
-				set.Add(inst)
-			}
+		for _, inst := range inRequest.Series(series) {
+			set.Add(inst)
+		}
+		if inRequest.HasSeries(series) && coversInstances(set.Series(series), ref.Instances) {
 			continue
 		}
+		// Instances not in the request may have been stored before.
 		found, err := s.fetchSeries(ctx, s.client, seg.StudyInstanceUID, ref)
 		if err != nil {
 			errs = append(errs, err)

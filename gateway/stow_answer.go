@@ -352,16 +352,25 @@ func (sr *stowRequest) abort(c *gin.Context, cause error) error {
 		<-sr.up.done
 	}
 
-	// An upstream that failed on its own decides the answer: 502 or 504.
+	// An upstream that failed or answered before the whole body was sent
+	// decides the answer: 502 or 504. The parts after the one being sent
+	// were not read, so no 2xx can tell the truth.
 	if errors.Is(cause, errUpstreamGone) && sr.up != nil {
-		out := upstreamOutcome{sent: true, err: sr.up.err}
-		if out.err == nil {
+		out := sr.up.outcome()
+		if out.err == nil && out.status == 0 {
 			out.err = cause
 		}
 		he := sr.applyOutcome(out)
+		if he == nil {
+			he = httpError(http.StatusBadGateway, "upstream ended the request before the "+
+				"whole body was sent: later parts were not stored",
+				fmt.Errorf("upstream status %d: %w", out.status, cause))
+		}
 		sr.setWarnings(c.Writer.Header(), he)
 		stateFrom(sr.ctx).err = he
-		return sr.write(c, he.Status, sr.response())
+		resp := sr.response()
+		sr.logSummary(len(resp.Referenced), len(resp.Failed))
+		return sr.write(c, he.Status, resp)
 	}
 	if status == StatusClientClosedRequest {
 		return httpError(status, msg, cause)

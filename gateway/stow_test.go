@@ -656,3 +656,28 @@ func TestSTOWReportsTagsAndRecords(t *testing.T) {
 		}
 	}
 }
+
+func TestSTOWUpstreamAnswersEarly(t *testing.T) {
+	up := newFakeOrthanc(t)
+	up.early = func(w http.ResponseWriter, r *http.Request) {
+		// Refuse at once, without reading the upload, and close.
+		w.Header().Set("Connection", "close")
+		http.Error(w, "unauthorized", http.StatusUnauthorized)
+	}
+	g := newTestGateway(t, up.dicomWebURL(), nil)
+	var parts []part
+	for range 20 {
+		parts = append(parts, dicomPart(t, liverCTFile1))
+	}
+	res, b := g.stow(t, "/dicom-web/studies", stowContentType, multipartBody(parts...), nil)
+	if res.StatusCode != http.StatusBadGateway {
+		t.Fatalf("STOW to an upstream refusing the gateway = %d, want 502; %.300s",
+			res.StatusCode, b)
+	}
+	if a := parseAnswer(t, b); len(a.stored) != 0 {
+		t.Errorf("answer lists %v stored, want none", a.stored)
+	}
+	if n := len(g.log.records(t, "upstream refuses the gateway's credentials")); n != 1 {
+		t.Errorf("%d error records about the credentials, want 1", n)
+	}
+}

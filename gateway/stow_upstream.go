@@ -161,13 +161,17 @@ func (sr *stowRequest) finishUpstream() upstreamOutcome {
 	}
 	up.disarm()
 	<-up.done
-	out := upstreamOutcome{sent: true, err: up.err, status: up.status, resp: up.resp}
-	if out.err == nil && err != nil {
+	out := up.outcome()
+	if out.err == nil && out.status == 0 && err != nil {
 		out.err = fmt.Errorf("%w: %w", errUpstreamGone, err)
 	}
+	return out
+}
 
-	// An HTTP status error is an answer without a readable body, not a
-	// transport failure.
+// outcome returns what the finished upstream request gave. An HTTP status
+// error is an answer without a readable body, not a transport failure.
+func (up *upstreamStow) outcome() upstreamOutcome {
+	out := upstreamOutcome{sent: true, err: up.err, status: up.status, resp: up.resp}
 	var se *dicomweb.StatusError
 	if errors.As(out.err, &se) {
 		out.err, out.status, out.resp = nil, se.Status, nil
