@@ -150,30 +150,7 @@ func LoadConfig(opts LoadOptions) (*Config, error) {
 	}
 
 	// Environment variables, then flags, each a string set by name.
-	for _, kv := range opts.Env {
-		name, value, ok := strings.Cut(kv, "=")
-		if !ok || !strings.HasPrefix(name, envPrefix) {
-			continue
-		}
-		key := strings.ToLower(strings.TrimPrefix(name, envPrefix))
-		if key == "upstream_password" {
-			c.UpstreamPassword = Secret(value)
-			continue
-		}
-		err := c.Set(key, value)
-		if errors.Is(err, ErrUnknownSetting) {
-			// Other parts of qcgate and its scripts have QCGATE_ variables
-			// of their own; only a near miss of a setting is an error.
-			if near := nearestSetting(key); near != "" {
-				errs = append(errs, fmt.Errorf("environment %s: %w: did you mean %s?", name,
-					ErrUnknownSetting, EnvName(near)))
-			}
-			continue
-		}
-		if err != nil {
-			errs = append(errs, fmt.Errorf("environment %s: %w", name, err))
-		}
-	}
+	errs = append(errs, c.applyEnv(opts.Env)...)
 	flagKeys := make([]string, 0, len(opts.Flags))
 	for k := range opts.Flags {
 		flagKeys = append(flagKeys, k)
@@ -204,6 +181,36 @@ func LoadConfig(opts LoadOptions) (*Config, error) {
 		return nil, fmt.Errorf("%w: %w", ErrConfig, err)
 	}
 	return c, nil
+}
+
+// applyEnv sets c from QCGATE_ environment variables.
+func (c *Config) applyEnv(env []string) []error {
+	var errs []error
+	for _, kv := range env {
+		name, value, ok := strings.Cut(kv, "=")
+		if !ok || !strings.HasPrefix(name, envPrefix) {
+			continue
+		}
+		key := strings.ToLower(strings.TrimPrefix(name, envPrefix))
+		if key == "upstream_password" {
+			c.UpstreamPassword = Secret(value)
+			continue
+		}
+		err := c.Set(key, value)
+		if errors.Is(err, ErrUnknownSetting) {
+			// Other parts of qcgate and its scripts have QCGATE_ variables
+			// of their own; only a near miss of a setting is an error.
+			if near := nearestSetting(key); near != "" {
+				errs = append(errs, fmt.Errorf("environment %s: %w: did you mean %s?", name,
+					ErrUnknownSetting, EnvName(near)))
+			}
+			continue
+		}
+		if err != nil {
+			errs = append(errs, fmt.Errorf("environment %s: %w", name, err))
+		}
+	}
+	return errs
 }
 
 // decodeFile reads a YAML file into c, refusing unknown keys.

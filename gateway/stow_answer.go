@@ -40,22 +40,8 @@ func (sr *stowRequest) applyOutcome(out upstreamOutcome) *Error {
 		return nil
 	}
 
-	// A transport failure: no answer to go by, and an upstream that cannot
-	// be asked. Nothing is claimed stored.
 	if out.err != nil {
-		he := asHTTPError(context.Background(), out.err)
-		if he.Status < 500 {
-			he = httpError(http.StatusBadGateway, "upstream unreachable", out.err)
-		}
-		for _, p := range sent {
-			p.upstreamFailure = dicomweb.FailureProcessing
-			p.upstreamComment = "upstream unreachable: not stored"
-			if he.Status == http.StatusGatewayTimeout {
-				p.upstreamComment = "upstream did not answer in time: " +
-					"not known whether it stored the instance"
-			}
-		}
-		return he
+		return transportFailure(sent, out.err)
 	}
 
 	// Items of the upstream's answer, by SOP Instance UID.
@@ -112,6 +98,26 @@ func (sr *stowRequest) applyOutcome(out upstreamOutcome) *Error {
 			fmt.Errorf("upstream status %d", out.status))
 	}
 	return nil
+}
+
+// transportFailure marks the sent parts of a request whose upstream
+// request failed in transport: there is no answer to go by, and an upstream
+// that cannot be asked, so nothing is claimed stored. It returns the 502 or
+// 504 of the answer.
+func transportFailure(sent []*stowPart, err error) *Error {
+	he := asHTTPError(context.Background(), err)
+	if he.Status < 500 {
+		he = httpError(http.StatusBadGateway, "upstream unreachable", err)
+	}
+	for _, p := range sent {
+		p.upstreamFailure = dicomweb.FailureProcessing
+		p.upstreamComment = "upstream unreachable: not stored"
+		if he.Status == http.StatusGatewayTimeout {
+			p.upstreamComment = "upstream did not answer in time: " +
+				"not known whether it stored the instance"
+		}
+	}
+	return he
 }
 
 // answer merges the outcome of the upstream request with the gateway's

@@ -145,9 +145,35 @@ func scanHeader(rec *recorder, h *partHeader) error {
 		return errors.New(`no "DICM" prefix after the 128-byte preamble`)
 	}
 
-	// The file meta information is explicit VR little endian; group 0002
-	// ends where another group starts.
 	br := &countingReader{r: bufio.NewReaderSize(rec, 4096), n: 132}
+	if err := readFileMeta(br, h); err != nil {
+		return err
+	}
+
+	// The data set, in its transfer syntax; a deflated one is a raw DEFLATE
+	// stream of explicit VR little endian (PS3.5 A.5).
+	ds := &elementReader{r: br, order: binary.LittleEndian, explicit: true}
+	switch h.TransferSyntaxUID {
+	case tsImplicitLittle:
+		ds.explicit = false
+	case tsExplicitBig:
+		ds.order = binary.BigEndian
+	case tsDeflated:
+		// Offsets in the inflated stream say nothing of the part's bytes.
+		ds.r = &countingReader{r: bufio.NewReader(flate.NewReader(br)), n: -1 << 62}
+	}
+	if err := scanDataset(ds, h); err != nil {
+		return err
+	}
+	if h.PixelDataOffset < 0 {
+		h.PixelDataOffset = 0
+	}
+	return nil
+}
+
+// readFileMeta reads the file meta information (PS3.10 7.1): explicit VR
+// little endian elements of group 0002, up to the first of another group.
+func readFileMeta(br *countingReader, h *partHeader) error {
 	meta := &elementReader{r: br, order: binary.LittleEndian, explicit: true}
 	for {
 		next, err := br.Peek(2)
@@ -179,25 +205,6 @@ func scanHeader(rec *recorder, h *partHeader) error {
 	}
 	if h.TransferSyntaxUID == "" {
 		return errors.New("file meta information has no Transfer Syntax UID")
-	}
-
-	// The data set, in its transfer syntax; a deflated one is a raw DEFLATE
-	// stream of explicit VR little endian (PS3.5 A.5).
-	ds := &elementReader{r: br, order: binary.LittleEndian, explicit: true}
-	switch h.TransferSyntaxUID {
-	case tsImplicitLittle:
-		ds.explicit = false
-	case tsExplicitBig:
-		ds.order = binary.BigEndian
-	case tsDeflated:
-		// Offsets in the inflated stream say nothing of the part's bytes.
-		ds.r = &countingReader{r: bufio.NewReader(flate.NewReader(br)), n: -1 << 62}
-	}
-	if err := scanDataset(ds, h); err != nil {
-		return err
-	}
-	if h.PixelDataOffset < 0 {
-		h.PixelDataOffset = 0
 	}
 	return nil
 }
