@@ -34,9 +34,12 @@ type Dataset map[string]Attribute
 
 // Attribute is one attribute of a [Dataset].
 type Attribute struct {
-	VR          string            `json:"vr"`
-	Value       []json.RawMessage `json:"Value,omitempty"`
-	BulkDataURI string            `json:"BulkDataURI,omitempty"`
+	// VR is the Value Representation (PS3.5 6.2).
+	VR string `json:"vr"`
+	// Value holds the values undecoded; empty when the attribute has none.
+	Value []json.RawMessage `json:"Value,omitempty"`
+	// BulkDataURI is where a retrieval gets the value (PS3.18 F.2.6).
+	BulkDataURI string `json:"BulkDataURI,omitempty"`
 }
 
 // DecodeDatasets decodes a DICOM JSON array of objects, or one object.
