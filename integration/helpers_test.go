@@ -108,8 +108,8 @@ func (e *env) qidoInstance(t *testing.T, sopInstanceUID string) bool {
 	return false
 }
 
-// report is the part of the report contract (design.md, "Report") the
-// tests read.
+// report is the part of the report object (README, "Reports") the tests
+// read.
 type report struct {
 	SOPInstanceUID    string   `json:"sop_instance_uid"`
 	SOPClassUID       string   `json:"sop_class_uid"`

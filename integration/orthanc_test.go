@@ -11,8 +11,8 @@ import (
 )
 
 // These tests talk to Orthanc directly. They prove the harness and pin the
-// peer behaviour the gateway is built around (design.md, "Facts measured on
-// the peers"), so a change of Orthanc shows here first.
+// Orthanc 1.10 behaviour the gateway is built around, so a change of Orthanc
+// shows here first.
 
 // TestOrthancStoresCTDirectly stores one real CT image in Orthanc and finds
 // it again with QIDO-RS and the REST API.

@@ -191,3 +191,7 @@ func (p *Profile) severity(id string, def Severity) Severity {
 	}
 	return def
 }
+
+// RuleEnabled reports whether the rule with that ID runs under p, so a
+// caller can skip gathering what only that rule needs (peers, pixels).
+func (p *Profile) RuleEnabled(id string) bool { return p.enabled(id) }

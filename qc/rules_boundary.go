@@ -119,10 +119,9 @@ var ruleIslands = &rule{
 			cp := sh.components[first]
 			c.addf(r, int(d.SegmentNumber), 0, "a segment must have no connected component "+
 				"under %g mm3 besides its largest: segment %d (%q) has %d such islands "+
-				"(%.4g mm3 together; the largest of them %d voxels, %.4g mm3, starting at "+
-				"plane %s mm, row %d, column %d)", c.thr.IslandMM3, d.SegmentNumber,
-				d.SegmentLabel, n, mm3, cp.voxels, float64(cp.voxels)*sh.voxelMM3,
-				mm(cp.lo[0], c.frameGrid()), cp.lo[1], cp.lo[2])
+				"(%.4g mm3 together; the largest of them %d voxels, %.4g mm3, near %s mm)",
+				c.thr.IslandMM3, d.SegmentNumber, d.SegmentLabel, n, mm3, cp.voxels,
+				float64(cp.voxels)*sh.voxelMM3, patientAt(c.frameGrid(), cp.lo))
 		})
 	},
 }
@@ -158,9 +157,9 @@ var ruleHoles = &rule{
 			}
 			c.addf(r, int(d.SegmentNumber), 0, "a segment must have no enclosed hole of %g "+
 				"mm3 or more: segment %d (%q) has %d (%.4g mm3 together; the largest %d "+
-				"pixels, %.4g mm3, on plane %s mm at row %d, column %d)", c.thr.HoleMM3,
-				d.SegmentNumber, d.SegmentLabel, n, mm3, big.pixels, biggest,
-				mm(big.plane, c.frameGrid()), big.row, big.col)
+				"pixels, %.4g mm3, near %s mm)", c.thr.HoleMM3, d.SegmentNumber,
+				d.SegmentLabel, n, mm3, big.pixels, biggest,
+				patientAt(c.frameGrid(), [3]int{big.plane, big.row, big.col}))
 		})
 	},
 }
@@ -200,6 +199,12 @@ var ruleImageBorder = &rule{
 				"the %v", d.SegmentNumber, d.SegmentLabel, joinAnd(where))
 		})
 	},
+}
+
+// patientAt writes the patient coordinates (LPS, mm) of a voxel.
+func patientAt(g *frameGrid, at [3]int) string {
+	p := g.point(float64(at[0]), float64(at[1]), float64(at[2]))
+	return formatFloats(p[:])
 }
 
 // joinAnd joins phrases with commas and "and".

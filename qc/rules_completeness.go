@@ -152,7 +152,9 @@ var ruleSliceGap = &rule{
 }
 
 // mm writes the offset of plane k along the normal.
-func mm(k int, g *frameGrid) string { return fmt.Sprintf("%.6g", float64(k)*g.spacing[0]) }
+func mm(k int, g *frameGrid) string {
+	return fmt.Sprintf("%.6g", float64(k)*g.spacing[0]+dot(g.residual[:], g.normal))
+}
 
 // listPlanes writes at most ten plane offsets.
 func listPlanes(ks []int, g *frameGrid) string {

@@ -20,6 +20,9 @@ type frameGrid struct {
 	iop, normal []float64
 	// at holds plane, row and column of each frame's first pixel.
 	at [][3]int
+	// residual is what rounding to indices took off the first frame's
+	// position, added back by point.
+	residual [3]float64
 }
 
 // newFrameGrid places seg's frames with slice spacing sliceSpacing (mm).
@@ -46,6 +49,10 @@ func newFrameGrid(seg *Segmentation, sliceSpacing float64, tol Tolerances) *fram
 		g.at[i] = g.index(f.ImagePositionPatient)
 	}
 	g.ok = true
+	back := g.point(float64(g.at[0][0]), float64(g.at[0][1]), float64(g.at[0][2]))
+	for a := range 3 {
+		g.residual[a] = f0.ImagePositionPatient[a] - back[a]
+	}
 	return g
 }
 
@@ -62,7 +69,7 @@ func (g *frameGrid) index(p []float64) [3]int {
 func (g *frameGrid) point(k, r, col float64) [3]float64 {
 	var p [3]float64
 	for a := range 3 {
-		p[a] = k*g.spacing[0]*g.normal[a] + r*g.spacing[1]*g.iop[3+a] +
+		p[a] = g.residual[a] + k*g.spacing[0]*g.normal[a] + r*g.spacing[1]*g.iop[3+a] +
 			col*g.spacing[2]*g.iop[a]
 	}
 	return p

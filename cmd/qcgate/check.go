@@ -115,13 +115,30 @@ func runCheck(ctx context.Context, opts checkOptions, paths []string,
 		return exitUsage
 	}
 	progress := newProgress(stderr, len(files))
-	segs, sources, other := sortFiles(files, stderr, progress)
+	pixels := qc.NewFileSourcePixels()
+	segs, sources, other := sortFiles(files, stderr, progress, pixels)
 
 	eng := qc.NewEngine(profile)
+	copts := qc.CheckOptions{}
+	if profile.RuleEnabled("boundary.air") {
+		copts.Pixels = pixels
+	}
+	var peers qc.PeerList
+	if profile.RuleEnabled("labels.consistent") || profile.RuleEnabled("agreement.dice") ||
+		profile.RuleEnabled("agreement.hd95") {
+		// The SEGs among the paths are one another's peers: each is parsed
+		// once and kept for the others' checks.
+		peers = parseAll(segs)
+		copts.Peers = peers
+	}
 	results := make([]checkedSEG, 0, len(segs))
 	segProgress := newProgress(stderr, len(segs))
-	for _, path := range segs {
-		results = append(results, checkOne(ctx, eng, path, sources))
+	for i, path := range segs {
+		if peers != nil {
+			results = append(results, checkParsed(ctx, eng, path, peers[i], sources, copts))
+		} else {
+			results = append(results, checkOne(ctx, eng, path, sources, copts))
+		}
 		segProgress.step("SEGs checked")
 	}
 
@@ -195,7 +212,8 @@ func listFiles(paths []string) ([]string, error) {
 // sortFiles reads every file once: SEGs are listed, other DICOM files
 // become sources, the rest are counted. A source that cannot be read is
 // noted on stderr and left out.
-func sortFiles(files []string, stderr io.Writer, pr *progress) ([]string, *qc.SourceSet, int) {
+func sortFiles(files []string, stderr io.Writer, pr *progress,
+	pixels *qc.FileSourcePixels) ([]string, *qc.SourceSet, int) {
 	var segs []string
 	sources := qc.NewSourceSet()
 	other := 0
@@ -217,6 +235,7 @@ func sortFiles(files []string, stderr io.Writer, pr *progress) ([]string, *qc.So
 				break
 			}
 			sources.Add(inst)
+			pixels.Add(inst.SOPInstanceUID, path)
 		}
 		pr.step("files read")
 	}
@@ -276,13 +295,52 @@ func readSource(path string) (*qc.SourceInstance, error) {
 }
 
 // checkOne reads and checks one SEG file.
-func checkOne(ctx context.Context, eng *qc.Engine, path string, sources *qc.SourceSet) checkedSEG {
+func checkOne(ctx context.Context, eng *qc.Engine, path string, sources *qc.SourceSet,
+	opts qc.CheckOptions) checkedSEG {
 	data, err := os.ReadFile(path)
 	if err != nil {
 		return checkedSEG{path: path, err: err}
 	}
-	rep, err := eng.CheckBytes(ctx, data, sources)
-	return checkedSEG{path: path, report: rep, err: err}
+	seg, err := qc.ParseSegmentation(data)
+	if err != nil {
+		return checkedSEG{path: path, err: fmt.Errorf("parsing segmentation: %w", err)}
+	}
+	return checkParsed(ctx, eng, path, qc.Peer{Segmentation: seg}, sources, opts)
+}
+
+// checkParsed checks a parsed SEG; p.Segmentation is nil when it could not
+// be parsed, and p.Annotator then holds the error text.
+func checkParsed(ctx context.Context, eng *qc.Engine, path string, p qc.Peer,
+	sources *qc.SourceSet, opts qc.CheckOptions) checkedSEG {
+	if p.Segmentation == nil {
+		return checkedSEG{path: path, err: errors.New(p.Annotator)}
+	}
+	rep := eng.CheckWith(ctx, p.Segmentation, sources, opts)
+	if err := ctx.Err(); err != nil {
+		return checkedSEG{path: path, report: rep, err: fmt.Errorf("checking segmentation: %w",
+			err)}
+	}
+	return checkedSEG{path: path, report: rep}
+}
+
+// parseAll parses every SEG file, in order; one that cannot be read or
+// parsed gives a peer with no Segmentation and the error in Annotator.
+func parseAll(paths []string) qc.PeerList {
+	out := make(qc.PeerList, len(paths))
+	for i, path := range paths {
+		data, err := os.ReadFile(path)
+		if err != nil {
+			out[i] = qc.Peer{Annotator: err.Error()}
+			continue
+		}
+		seg, err := qc.ParseSegmentation(data)
+		if err != nil {
+			out[i] = qc.Peer{Annotator: fmt.Sprintf("parsing segmentation: %v", err)}
+			continue
+		}
+		out[i] = qc.Peer{Segmentation: seg, Annotator: filepath.Base(path)}
+	}
+	return out
 }
 
 // writeJSON writes the reports as one JSON array.

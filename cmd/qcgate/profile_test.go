@@ -8,6 +8,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/qcgate/qcgate/qc"
 )
 
 const exampleProfile = "../../docker/profiles/abdomen-ct-liver-spleen.yaml"
@@ -68,5 +70,39 @@ func TestProfileLint(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestCheckWithExampleProfile runs check with the example profile on the
+// real dcmqi liver SEG and its RLE copy written by pydicom, which share a
+// source series: each is the other's peer. Both are rejected because the
+// spleen the profile requires on CT is missing (an error by default: a
+// case without a required organ is incomplete training data), and their
+// livers agree exactly (the same mask in two encodings).
+func TestCheckWithExampleProfile(t *testing.T) {
+	code, out, errOut := runCheckTest(t, checkOptions{format: "json", profile: exampleProfile},
+		filepath.Join(realDir, "dcmqi-ct-liver-binary"),
+		filepath.Join(realDir, "pydicom-liver-rle"))
+	if code != exitRejected {
+		t.Errorf("exit code = %d, want %d; stderr:\n%s", code, exitRejected, errOut)
+	}
+	reps := decodeReports(t, out)
+	if len(reps) != 2 {
+		t.Fatalf("%d reports, want 2", len(reps))
+	}
+	for _, r := range reps {
+		if r.Decision != qc.DecisionRejected || r.Profile.Name != "abdomen-ct-liver-spleen" {
+			t.Errorf("%s: decision %s, profile %+v", r.SOPInstanceUID, r.Decision, r.Profile)
+		}
+		if len(r.Findings) == 0 || r.Findings[0].Rule != "completeness.required_segment" ||
+			r.Findings[0].Severity != qc.SeverityError {
+			t.Errorf("%s: first finding %+v, want the missing spleen", r.SOPInstanceUID,
+				r.Findings)
+		}
+		if len(r.Agreement) != 1 || r.Agreement[0].Dice != 1 || *r.Agreement[0].HD95MM != 0 ||
+			r.Agreement[0].Concept != "liver" {
+			t.Errorf("%s: agreement %+v, want one exact match of the liver", r.SOPInstanceUID,
+				r.Agreement)
+		}
 	}
 }
