@@ -24,6 +24,9 @@ const (
 	liverCTFile2 = realData + "/dcmqi-ct-liver-binary/source/ct-3slice-02.dcm"
 	liverCTFile3 = realData + "/dcmqi-ct-liver-binary/source/ct-3slice-03.dcm"
 	liverSEGFile = realData + "/dcmqi-ct-liver-binary/liver.dcm"
+	// warnSEGFile is 510x510 on the 512x512 liver CTs (MANIFEST.md).
+	warnSEGFile = realData + "/pydicom-liver-nonbyte-aligned-510/liver_nonbyte_aligned.dcm"
+	warnSEGSOP  = "1.2.826.0.1.3680043.8.498.21030306363353744389552298683532131927"
 	// missingSEGFile references 32 instances of a series none of the
 	// tests hold.
 	missingSEGFile = realData + "/orthanc-tcga-gbm-brats-3seg-source-missing/DicomSeg.dcm"
@@ -181,6 +184,20 @@ func TestSTOWOutcomes(t *testing.T) {
 		wantStored: []string{liverSEGSOP},
 		wantFailed: map[string]int{},
 		wantSent:   []string{liverSEGSOP},
+	}, {
+		// A 510x510 SEG on 512x512 sources: accepted with a warning, which
+		// goes to a Warning header and the report, not to the answer body.
+		name: "SEG accepted with warnings",
+		parts: func(t *testing.T) []part {
+			return []part{dicomPart(t, liverCTFile1), dicomPart(t, liverCTFile2),
+				dicomPart(t, liverCTFile3), dicomPart(t, warnSEGFile)}
+		},
+		want:       http.StatusOK,
+		wantStored: sorted(liverCT1, liverCT2, liverCT3, warnSEGSOP),
+		wantFailed: map[string]int{},
+		wantSent:   []string{liverCT1, liverCT2, liverCT3, warnSEGSOP},
+		wantWarnings: []string{"SEG " + warnSEGSOP + " accepted with warnings: " +
+			"geometry.matrix_size"},
 	}, {
 		name: "SEG whose sources are nowhere",
 		parts: func(t *testing.T) []part {
