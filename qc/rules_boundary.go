@@ -337,20 +337,23 @@ func airCounts(c *checkContext) (air, total map[uint16]int64, err error) {
 				if c.seg.FrameMask(i, n, &m) != nil {
 					continue
 				}
+				var nAir, nTotal int64
 				for r := range m.Rows {
 					sr := r + ro
 					rowBit := r * m.Columns
 					for p := nextSet(m.Bits, rowBit, rowBit+m.Columns); p < rowBit+m.Columns; {
 						sc := p - rowBit + co
 						if sr >= 0 && sr < k.inst.Rows && sc >= 0 && sc < k.inst.Columns {
-							total[n]++
+							nTotal++
 							if values[sr*k.inst.Columns+sc] < c.thr.AirHU {
-								air[n]++
+								nAir++
 							}
 						}
 						p = nextSet(m.Bits, p+1, rowBit+m.Columns)
 					}
 				}
+				air[n] += nAir
+				total[n] += nTotal
 			}
 		}
 	}
