@@ -27,6 +27,17 @@ const (
 	UpstreamDICOMweb = "dicomweb"
 )
 
+// Ways accepted SEGs are stored, the values of [Config.SEGStore].
+const (
+	// SEGStoreSTOW appends accepted SEGs to the upstream STOW-RS request.
+	SEGStoreSTOW = "stow"
+	// SEGStoreOrthancREST stores accepted SEGs with Orthanc's REST API
+	// (POST /instances) as the gateway's user, which the Orthanc SEG filter
+	// of docker/ requires: Orthanc does not tell who sent a STOW-RS
+	// request to its filters.
+	SEGStoreOrthancREST = "orthanc_rest"
+)
+
 // envPrefix starts the name of every environment variable the gateway
 // reads: the setting's YAML key in upper case, so listen is QCGATE_LISTEN.
 const envPrefix = "QCGATE_"
@@ -64,6 +75,12 @@ type Config struct {
 	// UpstreamTimeout bounds the wait for the upstream's answer headers
 	// after a request was sent, and whole metadata lookups. Default 30s.
 	UpstreamTimeout time.Duration `yaml:"upstream_timeout"`
+	// SEGStore is how accepted SEGs reach the archive: "stow" (default),
+	// in the upstream STOW-RS request with the other parts, or
+	// "orthanc_rest", with Orthanc's REST API, which the Orthanc SEG filter
+	// (docker/orthanc-seg-filter.lua) needs. orthanc_rest needs
+	// upstream_kind orthanc.
+	SEGStore string `yaml:"seg_store"`
 	// OrthancTagging writes each accepted SEG's decision and report ID as
 	// Orthanc user metadata. Default: on when UpstreamKind is orthanc.
 	OrthancTagging *bool `yaml:"orthanc_tagging"`
@@ -110,6 +127,7 @@ func DefaultConfig() *Config {
 	return &Config{
 		Listen:            "127.0.0.1:8080",
 		UpstreamKind:      UpstreamOrthanc,
+		SEGStore:          SEGStoreSTOW,
 		UpstreamTimeout:   30 * time.Second,
 		Store:             "./qcgate.db",
 		MaxSEGPartBytes:   512 * MiB,
@@ -383,6 +401,13 @@ func (c *Config) Validate() error {
 		if err := checkBaseURL(u); err != nil {
 			bad("%s %q: %w", key, u, err)
 		}
+	}
+	switch {
+	case c.SEGStore != SEGStoreSTOW && c.SEGStore != SEGStoreOrthancREST:
+		bad("seg_store %q: must be %s or %s", c.SEGStore, SEGStoreSTOW, SEGStoreOrthancREST)
+	case c.SEGStore == SEGStoreOrthancREST && c.UpstreamKind != UpstreamOrthanc:
+		bad("seg_store %s with upstream_kind %q: needs upstream_kind orthanc",
+			c.SEGStore, c.UpstreamKind)
 	}
 	if c.UpstreamPassword != "" && c.UpstreamUser == "" {
 		bad("upstream_user: missing: required when an upstream password is set")

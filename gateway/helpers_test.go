@@ -60,6 +60,9 @@ type fakeOrthanc struct {
 	metadata map[string][]byte
 	// refuse lists SOP Instance UIDs the fake fails with 0x0110.
 	refuse map[string]bool
+	// dropSilently lists SOP Instance UIDs the fake lists as stored and
+	// does not keep, as Orthanc does with instances its filter refuses.
+	dropSilently map[string]bool
 	// tags holds the user metadata written, "uid name" -> value.
 	tags map[string]string
 	// hook, when set, answers instead of the fake, for failure tests.
@@ -69,6 +72,9 @@ type fakeOrthanc struct {
 	// early, when set, answers before the body is read, as a server that
 	// refuses a request at once does.
 	early http.HandlerFunc
+	// restStatus is the Status of answers to POST /instances; empty means
+	// Success.
+	restStatus string
 }
 
 // newFakeOrthanc starts a fake upstream; it stops when the test ends.
@@ -149,6 +155,8 @@ func (f *fakeOrthanc) serve(w http.ResponseWriter, r *http.Request) {
 	case r.Method == http.MethodGet && strings.HasSuffix(r.URL.Path, "/series"):
 		w.Header().Set("Content-Type", "application/dicom+json")
 		w.Write([]byte("[]"))
+	case r.Method == http.MethodPost && r.URL.Path == "/instances":
+		f.serveRESTStore(w, body)
 	case r.Method == http.MethodPost && r.URL.Path == "/tools/lookup":
 		uid := strings.TrimSpace(string(body))
 		w.Header().Set("Content-Type", "application/json")
@@ -233,7 +241,7 @@ func (f *fakeOrthanc) serveStow(w http.ResponseWriter, rec recorded) {
 		}
 		f.mu.Lock()
 		refused := f.refuse[inst]
-		if !refused {
+		if !refused && !f.dropSilently[inst] {
 			f.stored = append(f.stored, inst)
 		}
 		f.mu.Unlock()
@@ -270,6 +278,26 @@ func (f *fakeOrthanc) serveStow(w http.ResponseWriter, rec recorded) {
 	w.Header().Set("Content-Type", "application/dicom+json")
 	w.WriteHeader(status)
 	w.Write(b)
+}
+
+// serveRESTStore stores a DICOM file sent to Orthanc's REST API and answers
+// as Orthanc 1.10 does, with Status FilteredOut when restStatus says so.
+func (f *fakeOrthanc) serveRESTStore(w http.ResponseWriter, body []byte) {
+	_, inst, ok := sopOf(body)
+	if !ok {
+		http.Error(w, `{"HttpError":"Bad Request"}`, http.StatusBadRequest)
+		return
+	}
+	f.mu.Lock()
+	status := f.restStatus
+	if status == "" {
+		status = "Success"
+		f.stored = append(f.stored, inst)
+	}
+	f.mu.Unlock()
+	w.Header().Set("Content-Type", "application/json")
+	fmt.Fprintf(w, `{"ID":%q,"Path":"/instances/%s","Status":%q}`, orthancID(inst),
+		orthancID(inst), status)
 }
 
 // serveMetadata answers series metadata from the fixtures, else 404.

@@ -55,6 +55,9 @@ type stowPart struct {
 	report *store.StoredReport
 	// sent reports whether the part went upstream (whole or in part).
 	sent bool
+	// viaREST reports that the part, an accepted SEG, is stored with
+	// Orthanc's REST API instead of the STOW-RS request.
+	viaREST bool
 	// stored is set from the upstream's answer: the archive holds the
 	// instance.
 	stored bool
@@ -372,9 +375,14 @@ func (sr *stowRequest) checkHeld() {
 		sr.decide(p, sr.s.engine.Check(context.WithoutCancel(sr.ctx), seg, sources))
 	}
 
-	// Accepted SEGs follow the non-SEG parts in the same upstream request.
+	// Accepted SEGs follow the non-SEG parts in the same upstream request,
+	// unless they go by Orthanc's REST API once that request is done.
 	for _, p := range sr.parts {
 		if p.state != partAccepted {
+			continue
+		}
+		if sr.s.cfg.SEGStore == SEGStoreOrthancREST {
+			p.viaREST = true
 			continue
 		}
 		if err := sr.sendHeld(p); err != nil {

@@ -18,11 +18,11 @@ import (
 // maxWarnings bounds the Warning headers of one answer.
 const maxWarnings = 20
 
-// sentParts returns the parts that went upstream.
+// sentParts returns the parts that went upstream in the STOW-RS request.
 func (sr *stowRequest) sentParts() []*stowPart {
 	var out []*stowPart
 	for _, p := range sr.parts {
-		if p.sent {
+		if p.sent && !p.viaREST {
 			out = append(out, p)
 		}
 	}
@@ -82,6 +82,7 @@ func (sr *stowRequest) applyOutcome(out upstreamOutcome) *Error {
 	// What the answer does not list is looked up, so the client learns what
 	// the upstream holds whatever its status said.
 	sr.verify(unlisted)
+	sr.confirmSEGs(sent)
 	anyStored := false
 	for _, p := range sent {
 		if !p.stored && p.upstreamFailure == 0 {
@@ -98,6 +99,32 @@ func (sr *stowRequest) applyOutcome(out upstreamOutcome) *Error {
 			fmt.Errorf("upstream status %d", out.status))
 	}
 	return nil
+}
+
+// confirmSEGs looks up each SEG the upstream listed as stored. Orthanc
+// lists an instance that a filter of its own (a Lua
+// ReceivedInstanceFilter) dropped as stored; only a lookup tells the
+// truth, and a SEG is what the gateway vouches for.
+func (sr *stowRequest) confirmSEGs(sent []*stowPart) {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(sr.ctx),
+		sr.s.cfg.UpstreamTimeout)
+	defer cancel()
+	for _, p := range sent {
+		if p.report == nil || !p.stored {
+			continue
+		}
+		has, err := sr.s.upstreamHas(ctx, p.header.StudyInstanceUID, p.header.sopInstance())
+		if err != nil || has {
+			// A lookup that fails leaves the upstream's word standing.
+			continue
+		}
+		p.stored = false
+		p.upstreamFailure = dicomweb.FailureProcessing
+		p.upstreamComment = "upstream listed it as stored but does not hold it " +
+			"(a filter in the archive may have refused it)"
+		sr.s.log.Warn("upstream listed a SEG as stored that it does not hold",
+			"request_id", sr.id, sr.s.uidAttr(p.header.sopInstance()))
+	}
 }
 
 // transportFailure marks the sent parts of a request whose upstream
@@ -125,6 +152,9 @@ func transportFailure(sent []*stowPart, err error) *Error {
 // writes the PS3.18 answer.
 func (sr *stowRequest) answer(c *gin.Context, out upstreamOutcome) error {
 	overall := sr.applyOutcome(out)
+	if overall == nil {
+		sr.storeViaREST()
+	}
 	sr.storeReports(overall)
 
 	resp := sr.response()

@@ -698,3 +698,86 @@ func TestSTOWUpstreamAnswersEarly(t *testing.T) {
 		t.Errorf("%d error records about the credentials, want 1", n)
 	}
 }
+
+func TestSTOWSEGsThroughOrthancREST(t *testing.T) {
+	tests := []struct {
+		name       string
+		restStatus string
+		want       int
+		wantStored []string
+		wantFailed map[string]int
+	}{
+		{"stored", "", http.StatusOK, sorted(liverCT1, liverCT2, liverCT3, liverSEGSOP),
+			map[string]int{}},
+		{"filtered out", "FilteredOut", http.StatusAccepted,
+			sorted(liverCT1, liverCT2, liverCT3),
+			map[string]int{liverSEGSOP: dicomweb.FailureProcessing}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			up := newFakeOrthanc(t)
+			up.restStatus = tt.restStatus
+			g := newTestGateway(t, up.dicomWebURL(), func(c *Config) {
+				c.SEGStore = SEGStoreOrthancREST
+			})
+			parts := []part{dicomPart(t, liverCTFile1), dicomPart(t, liverCTFile2),
+				dicomPart(t, liverCTFile3), dicomPart(t, liverSEGFile)}
+			res, b := g.stow(t, "/dicom-web/studies", stowContentType, multipartBody(parts...),
+				nil)
+			if res.StatusCode != tt.want {
+				t.Fatalf("STOW = %d, want %d; %.300s", res.StatusCode, tt.want, b)
+			}
+			a := parseAnswer(t, b)
+			if diff := cmp.Diff(tt.wantStored, a.stored); diff != "" {
+				t.Errorf("stored mismatch (-want +got):\n%s", diff)
+			}
+			if diff := cmp.Diff(tt.wantFailed, a.failed); diff != "" {
+				t.Errorf("failed mismatch (-want +got):\n%s", diff)
+			}
+			// The STOW-RS request holds the CTs only; the SEG went by REST,
+			// byte for byte.
+			checkSent(t, up, parts, []string{liverCT1, liverCT2, liverCT3})
+			var rest []recorded
+			for _, r := range up.requests() {
+				if r.Method == http.MethodPost && r.Path == "/instances" {
+					rest = append(rest, r)
+				}
+			}
+			if len(rest) != 1 || !bytes.Equal(rest[0].Body, parts[3].data) ||
+				rest[0].Header.Get("Authorization") == "" {
+				t.Errorf("REST stores = %d, want 1 of the SEG's bytes with credentials",
+					len(rest))
+			}
+			rep, err := g.srv.store.Latest(t.Context(), liverSEGSOP)
+			if err != nil {
+				t.Fatalf("report: %v", err)
+			}
+			if rep.Stored != (tt.restStatus == "") {
+				t.Errorf("report stored = %v (outcome %q)", rep.Stored, rep.Outcome)
+			}
+		})
+	}
+}
+
+func TestSTOWSEGDroppedByArchiveFilter(t *testing.T) {
+	up := newFakeOrthanc(t)
+	// Like Orthanc with a Lua filter: the SEG is listed stored, not kept.
+	up.dropSilently = map[string]bool{liverSEGSOP: true}
+	g := newTestGateway(t, up.dicomWebURL(), nil)
+	parts := []part{dicomPart(t, liverCTFile1), dicomPart(t, liverCTFile2),
+		dicomPart(t, liverCTFile3), dicomPart(t, liverSEGFile)}
+	res, b := g.stow(t, "/dicom-web/studies", stowContentType, multipartBody(parts...), nil)
+	if res.StatusCode != http.StatusAccepted {
+		t.Fatalf("STOW = %d, want 202; %.300s", res.StatusCode, b)
+	}
+	a := parseAnswer(t, b)
+	if diff := cmp.Diff(map[string]int{liverSEGSOP: dicomweb.FailureProcessing},
+		a.failed); diff != "" {
+		t.Errorf("failed mismatch (-want +got):\n%s", diff)
+	}
+	checkWarnings(t, res.Header.Values("Warning"), []string{"does not hold it"})
+	rep, err := g.srv.store.Latest(t.Context(), liverSEGSOP)
+	if err != nil || rep.Stored {
+		t.Errorf("report = %+v, %v, want one not stored", rep, err)
+	}
+}

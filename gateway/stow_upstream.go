@@ -2,10 +2,13 @@ package gateway
 
 import (
 	"bufio"
+	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
+	"net/http"
 	"net/url"
 	"sync"
 	"time"
@@ -225,4 +228,68 @@ func (sr *stowRequest) verify(parts []*stowPart) {
 			p.stored = true
 		}
 	}
+}
+
+// orthancInstance is the part of Orthanc's answer to POST /instances the
+// gateway reads.
+type orthancInstance struct {
+	ID string `json:"ID"`
+	// Status is Success, AlreadyStored or FilteredOut (a Lua filter
+	// refused the instance: it is not stored).
+	Status string `json:"Status"`
+}
+
+// storeViaREST stores the accepted SEGs marked viaREST with Orthanc's REST
+// API, one request each, and marks each stored or failed.
+func (sr *stowRequest) storeViaREST() {
+	ctx := context.WithoutCancel(sr.ctx)
+	for _, p := range sr.parts {
+		if !p.viaREST || p.data == nil {
+			continue
+		}
+		p.sent = true
+		status, err := sr.s.orthancStore(ctx, p.data)
+		p.data = nil
+		switch {
+		case err != nil:
+			p.upstreamFailure = dicomweb.FailureProcessing
+			p.upstreamComment = "storing through Orthanc's REST API failed: " +
+				sr.s.redact(err.Error())
+		case status == "Success" || status == "AlreadyStored":
+			p.stored = true
+		default:
+			// FilteredOut: Orthanc's filter does not know the gateway's user.
+			p.upstreamFailure = dicomweb.FailureProcessing
+			p.upstreamComment = "Orthanc did not store it (status " + status + ")"
+			sr.s.log.Error("orthanc refused a SEG stored through its REST API",
+				"request_id", sr.id, "status", status)
+		}
+	}
+}
+
+// orthancStore sends a DICOM file to Orthanc's POST {root}/instances and
+// returns the Status of its answer.
+func (s *Server) orthancStore(ctx context.Context, data []byte) (string, error) {
+	ctx, cancel := context.WithTimeout(ctx, s.cfg.UpstreamTimeout)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost,
+		s.orthancRoot()+"/instances", bytes.NewReader(data))
+	if err != nil {
+		return "", fmt.Errorf("storing in orthanc: %w", err)
+	}
+	req.Header.Set("Content-Type", "application/dicom")
+	req.Header.Set("Accept", "application/json")
+	res, err := s.client.Do(req)
+	if err != nil {
+		return "", fmt.Errorf("storing in orthanc: %w", err)
+	}
+	defer res.Body.Close()
+	if res.StatusCode != http.StatusOK {
+		return "", fmt.Errorf("storing in orthanc: status %d", res.StatusCode)
+	}
+	var ans orthancInstance
+	if err := json.NewDecoder(io.LimitReader(res.Body, 1<<20)).Decode(&ans); err != nil {
+		return "", fmt.Errorf("storing in orthanc: reading the answer: %w", err)
+	}
+	return ans.Status, nil
 }

@@ -39,6 +39,7 @@ var settingHelp = map[string]string{
 	"upstream_user":          "HTTP Basic user sent upstream",
 	"upstream_password_file": "file holding the upstream password",
 	"upstream_timeout":       "wait for upstream answer headers (default 30s)",
+	"seg_store":              "how accepted SEGs are stored: stow or orthanc_rest (default stow)",
 	"orthanc_tagging":        "tag accepted SEGs in Orthanc (default true for orthanc)",
 	"store":                  "report store: SQLite file path (default ./qcgate.db)",
 	"profile":                "QC profile file (default: built-in profile)",
