@@ -1,23 +1,68 @@
 // Package gateway is qcgate's HTTP side: a DICOMweb reverse proxy in front
 // of an archive that quality-checks every DICOM Segmentation (SEG) sent to
-// it with STOW-RS before the archive stores it.
+// it with STOW-RS before the archive stores it. It is the only package of
+// qcgate that uses gin and that logs.
 //
 // # Routes
 //
 // Only DICOMweb resources (PS3.18 10.4 to 10.6) under /dicom-web and
-// WADO-URI (PS3.18 9) at /wado reach the upstream; any other path, however
-// it is encoded, gets 404 from the gateway. Searches and retrievals are
-// passed through and streamed; STOW-RS requests are read part by part:
-// parts that are not SEGs are forwarded as they arrive, SEGs are held,
-// checked by the qc engine, and forwarded only when accepted. The client
-// gets one PS3.18 answer for the whole request.
+// WADO-URI (PS3.18 9) at /wado reach the upstream. Paths are checked on
+// their raw form against the resource patterns (UIDs, frame lists, bulk
+// data tags), so an encoded slash or dot, a dot segment or a double slash
+// never reaches another resource: any other path, Orthanc's REST API
+// included, gets 404 from the gateway. Searches and retrievals (GET, HEAD)
+// are passed through and streamed both ways; POST is accepted only on
+// /dicom-web/studies[/{study}].
 //
-// The gateway also serves the QC reports (/qc/v1/reports), /healthz,
-// /readyz and /metrics.
+// The gateway also serves the QC reports (GET /qc/v1/reports/{uid} and
+// GET /qc/v1/reports), /healthz, /readyz and /metrics.
+//
+// # Pass-through
+//
+// The client's Authorization, Cookie, Expect and forwarding headers never go
+// upstream; the gateway sends its own HTTP Basic credentials and a
+// Forwarded header naming itself, from which Orthanc builds the absolute
+// URLs of its answers. URLs of the upstream's own root left in JSON and XML
+// answers are rewritten to the gateway's as they stream (a gzip answer is
+// decompressed for that). QIDO-RS queries are repaired for Orthanc 1.10
+// (dicomweb.RepairQuery).
+//
+// # STOW-RS
+//
+// A STOW-RS request is read part by part as it arrives. A part that is not
+// a SEG is forwarded at once into one streaming upstream STOW-RS request;
+// a SEG (either SOP Class UID of its file meta or data set names one) is
+// held in memory, up to max_seg_part_bytes, until the body ends. Then each
+// SEG is checked by the qc engine against its source images: those sent in
+// the same request, else the upstream's WADO-RS metadata of the referenced
+// series (cached by series UID). Accepted SEGs follow the other parts in
+// the same upstream request, or go through Orthanc's REST API when
+// seg_store is orthanc_rest; rejected ones are never sent.
+//
+// The client gets one PS3.18 answer (10.5.3): 200 when every instance is
+// stored, 202 for a mix, 409 when none is, 400 for a malformed request,
+// 413 over a size limit, 415 for a media type the gateway cannot inspect,
+// 502 or 504 when the upstream failed. Each refused part is an item of
+// Failed SOP Sequence with a Failure Reason (dicomweb/failure.go), and a
+// Warning: 299 header says why, with the report's URL for a SEG. What the
+// answer calls stored is what the upstream holds: instances its answer
+// does not list are looked up, and so are the SEGs it lists, since Orthanc
+// lists instances that its own filters dropped. A body that breaks off
+// aborts the upstream request; the answer then lists what the upstream
+// holds anyway.
+//
+// Every checked SEG's report is kept in the report store, with whether the
+// archive holds the SEG, and a stored SEG is tagged in Orthanc (user
+// metadata QCDecision and QCReport) after the answer.
 //
 // # Use
 //
 // Load a [Config] with [LoadConfig], build a [Server] with [New], and
 // serve its [Server.Handler], or call [Server.ListenAndServe], which shuts
-// down gracefully when its context ends.
+// down gracefully when its context ends; then call [Server.Close].
+//
+// # Limits
+//
+// The gateway has no authentication of its own yet: put it behind one, or
+// on loopback. Reports live in SQLite, for one gateway process.
 package gateway

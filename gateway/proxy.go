@@ -71,7 +71,7 @@ func rawPath(r *http.Request) string {
 // hostPattern is a Host header the gateway will repeat in URLs: a name or
 // address with an optional port, nothing that could break out of a URL or
 // a Forwarded header.
-var hostPattern = regexp.MustCompile(`^(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+)(:[0-9]{1,5})?$`)
+var hostPattern = regexp.MustCompile(`^(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9._-]+)(:[0-9]{1,5})?$`)
 
 // gatewayBase returns the gateway's external base URL for r: the
 // configured public URL, else the scheme and Host of the request.
