@@ -3,7 +3,9 @@ package store
 import (
 	"context"
 	"errors"
+	"fmt"
 	"path/filepath"
+	"sync"
 	"testing"
 	"time"
 
@@ -231,5 +233,44 @@ func TestOpen(t *testing.T) {
 				s.Close()
 			}
 		})
+	}
+}
+
+func TestConcurrentPutAndRead(t *testing.T) {
+	s, _ := openTemp(t)
+	ctx := context.Background()
+	const writers, each = 8, 25
+	errs := make(chan error, writers*each*2)
+	var wg sync.WaitGroup
+	for w := range writers {
+		wg.Go(func() {
+			for i := range each {
+				sop := fmt.Sprintf("2.%d.%d", w, i)
+				if err := s.Put(ctx, &StoredReport{Report: report(sop, "S", "A",
+					qc.DecisionAccepted)}); err != nil {
+					errs <- err
+				}
+				if _, err := s.Latest(ctx, sop); err != nil {
+					errs <- err
+				}
+			}
+		})
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Errorf("concurrent Put or Latest: %v", err)
+	}
+	all, err := s.List(ctx, Filter{Limit: MaxLimit})
+	if err != nil {
+		t.Fatalf("List = %v", err)
+	}
+	ids := map[int64]bool{}
+	for _, r := range all {
+		ids[r.ID] = true
+	}
+	if len(all) != writers*each || len(ids) != writers*each {
+		t.Errorf("List = %d reports with %d distinct IDs, want %d", len(all), len(ids),
+			writers*each)
 	}
 }
