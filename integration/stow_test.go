@@ -58,29 +58,31 @@ func TestSourcesFirstThenSEG(t *testing.T) {
 }
 
 // checkTagged checks that Orthanc holds the SEG with the user metadata the
-// gateway writes: its decision and the ID of its report. The gateway may tag after
-// answering, so this waits up to 5 s.
+// gateway writes: its decision and the ID of its report. The gateway may
+// tag after answering, one item after the other, so this waits up to 5 s
+// for both.
 func checkTagged(t *testing.T, e *env, sopInstanceUID, decision string, reportID int64) {
 	t.Helper()
 	id := e.orthanc.InstanceID(t, sopInstanceUID)
 	if id == "" {
 		t.Fatalf("Orthanc does not hold %s", sopInstanceUID)
 	}
-	var got string
+	var gotDecision, gotReport string
 	for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); {
-		if got, _ = e.orthanc.Metadata(t, id, harness.MetadataQCDecision); got != "" {
+		gotDecision, _ = e.orthanc.Metadata(t, id, harness.MetadataQCDecision)
+		gotReport, _ = e.orthanc.Metadata(t, id, harness.MetadataQCReport)
+		if gotDecision != "" && gotReport != "" {
 			break
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
-	if got != decision {
+	if gotDecision != decision {
 		t.Errorf("Orthanc metadata %s of %s = %q, want %q",
-			harness.MetadataQCDecision, sopInstanceUID, got, decision)
+			harness.MetadataQCDecision, sopInstanceUID, gotDecision, decision)
 	}
-	want := strconv.FormatInt(reportID, 10)
-	if v, _ := e.orthanc.Metadata(t, id, harness.MetadataQCReport); v != want {
+	if want := strconv.FormatInt(reportID, 10); gotReport != want {
 		t.Errorf("Orthanc metadata %s of %s = %q, want the report ID %s",
-			harness.MetadataQCReport, sopInstanceUID, v, want)
+			harness.MetadataQCReport, sopInstanceUID, gotReport, want)
 	}
 }
 

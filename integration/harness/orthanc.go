@@ -30,6 +30,11 @@ const (
 	MetadataQCReport   = "QCReport"
 )
 
+// EnvOrthancUser is the environment variable that holds the registered
+// user's name in Orthanc's environment, so a configuration can name it with
+// Orthanc's ${...} substitution (for example the SEG filter's GatewayUser).
+const EnvOrthancUser = "QCGATE_TEST_ORTHANC_USER"
+
 // Readiness polling of a started server.
 const (
 	readyTimeout  = 30 * time.Second
@@ -136,7 +141,8 @@ func startOrthancOnce(t testing.TB, bin, plugin string, opts OrthancOptions) (*O
 		return nil, fmt.Errorf("writing Orthanc config: %w", err)
 	}
 
-	o.proc, err = startProcess("orthanc", dir, bin, []string{o.ConfigPath}, nil, "")
+	env := []string{EnvOrthancUser + "=" + o.User}
+	o.proc, err = startProcess("orthanc", dir, bin, []string{o.ConfigPath}, env, "")
 	if err != nil {
 		return nil, err
 	}
