@@ -256,4 +256,3 @@ func isASCII(ss ...string) bool {
 	}
 	return true
 }
-
