@@ -30,7 +30,9 @@
 // # STOW-RS
 //
 // A STOW-RS request is read part by part as it arrives. A part that is not
-// a SEG is forwarded at once into one streaming upstream STOW-RS request;
+// a SEG is forwarded at once into one upstream STOW-RS request, which
+// streams once its body passes 1 MiB (a smaller one is sent whole, with a
+// Content-Length, when the client's body ends);
 // a SEG (either SOP Class UID of its file meta or data set names one) is
 // held in memory, up to max_seg_part_bytes, until the body ends. Then each
 // SEG is checked by the qc engine against its source images: those sent in

@@ -437,36 +437,69 @@ func TestSTOWRequestErrors(t *testing.T) {
 }
 
 func TestSTOWTruncatedBody(t *testing.T) {
-	up := newFakeOrthanc(t)
-	g := newTestGateway(t, up.dicomWebURL(), nil)
-	ct1 := readTestFile(t, liverCTFile1)
-	body := multipartBody(part{"application/dicom", ct1}, dicomPart(t, liverCTFile2))
-	cut := body[:len(ct1)+300_000]
+	tests := []struct {
+		name string
+		// whole parts before the cut one, and how much of it is sent.
+		whole   []string
+		cutPart string
+		cutAt   int
+		// wantAborted: the upstream request had started streaming (over
+		// startThreshold) and was cut; else it was never sent.
+		wantAborted bool
+		wantFailed  []string
+	}{
+		{"small: nothing sent", []string{liverCTFile1}, liverCTFile2, 300_000, false,
+			[]string{liverCT1}},
+		{"streaming: request cut", []string{liverCTFile1, liverCTFile2}, liverCTFile3,
+			300_000, true, []string{liverCT1, liverCT2}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			up := newFakeOrthanc(t)
+			g := newTestGateway(t, up.dicomWebURL(), nil)
+			var parts []part
+			size := 0
+			for _, f := range tt.whole {
+				parts = append(parts, dicomPart(t, f))
+				size += len(parts[len(parts)-1].data)
+			}
+			parts = append(parts, dicomPart(t, tt.cutPart))
+			body := multipartBody(parts...)
+			cut := body[:size+tt.cutAt]
 
-	res, b := g.stow(t, "/dicom-web/studies", stowContentType, cut, nil)
-	if res.StatusCode != http.StatusBadRequest {
-		t.Fatalf("STOW of a cut body = %d, want 400; body %.300s", res.StatusCode, b)
+			res, b := g.stow(t, "/dicom-web/studies", stowContentType, cut, nil)
+			if res.StatusCode != http.StatusBadRequest {
+				t.Fatalf("STOW of a cut body = %d, want 400; body %.300s", res.StatusCode, b)
+			}
+			a := parseAnswer(t, b)
+			if len(a.stored) != 0 {
+				t.Errorf("answer lists %v stored, want none", a.stored)
+			}
+			for _, uid := range tt.wantFailed {
+				if _, ok := a.failed[uid]; !ok {
+					t.Errorf("answer's failed = %v, want %s listed", a.failed, uid)
+				}
+			}
+			checkWarnings(t, res.Header.Values("Warning"), []string{"ends before the closing"})
+
+			// The fake may still be reading when the gateway has answered.
+			deadline := time.Now().Add(3 * time.Second)
+			for tt.wantAborted && len(up.stowRequests()) == 0 &&
+				time.Now().Before(deadline) {
+				time.Sleep(10 * time.Millisecond)
+			}
+			reqs := up.stowRequests()
+			switch {
+			case tt.wantAborted && (len(reqs) != 1 || reqs[0].BodyErr == nil):
+				t.Errorf("upstream STOW requests = %d, want 1 whose body broke off", len(reqs))
+			case !tt.wantAborted && len(reqs) != 0:
+				t.Errorf("upstream STOW requests = %d, want none", len(reqs))
+			}
+			if held := up.storedUIDs(); len(held) != 0 {
+				t.Errorf("upstream holds %v after a cut request, want nothing", held)
+			}
+		})
 	}
-	a := parseAnswer(t, b)
-	if len(a.stored) != 0 {
-		t.Errorf("answer lists %v stored, want none", a.stored)
-	}
-	if _, ok := a.failed[liverCT1]; !ok {
-		t.Errorf("answer's failed = %v, want the forwarded CT %s listed", a.failed, liverCT1)
-	}
-	if held := up.storedUIDs(); len(held) != 0 {
-		t.Errorf("upstream holds %v after a cut request, want nothing", held)
-	}
-	// The fake may still be reading when the gateway has answered.
-	deadline := time.Now().Add(3 * time.Second)
-	for len(up.stowRequests()) == 0 && time.Now().Before(deadline) {
-		time.Sleep(10 * time.Millisecond)
-	}
-	reqs := up.stowRequests()
-	if len(reqs) != 1 || reqs[0].BodyErr == nil {
-		t.Errorf("upstream STOW requests = %d, want 1 whose body broke off", len(reqs))
-	}
-	checkWarnings(t, res.Header.Values("Warning"), []string{"ends before the closing"})
 }
 
 func TestSTOWSEGOverLimit(t *testing.T) {

@@ -16,16 +16,25 @@ import (
 	"github.com/qcgate/qcgate/dicomweb"
 )
 
-// upstreamStow is the one streaming STOW-RS request to the upstream of a
-// client's request. Parts are written into a pipe whose other end is the
-// body of a request sent by a goroutine.
+// upstreamStow is the one STOW-RS request to the upstream of a client's
+// request. Its body is gathered in memory up to startThreshold: a small
+// request goes out whole, with a Content-Length, when the client's body
+// ends. A larger one starts streaming there: the rest is written into a
+// pipe whose other end is the body of a request sent by a goroutine.
 type upstreamStow struct {
+	sr *stowRequest
+	sw *dicomweb.StowWriter
+	// buf holds the body until the request starts; it is not written to
+	// after that.
+	buf     bytes.Buffer
+	started bool
+
 	pw *io.PipeWriter
 	// bw gathers small writes (part headers, short reads of the client's
 	// body) into large ones: each write into the pipe becomes one chunk,
 	// and one system call, of the upstream request.
 	bw     *bufio.Writer
-	sw     *dicomweb.StowWriter
+	ctx    context.Context
 	cancel context.CancelFunc
 	// watchdog aborts the request when one write blocks longer than the
 	// upstream timeout: an upstream that stops reading must not hold the
@@ -33,8 +42,9 @@ type upstreamStow struct {
 	watchdog *time.Timer
 	timeout  time.Duration
 	done     chan struct{}
+	doneOnce sync.Once
 
-	// Set by the goroutine before done is closed.
+	// Set before done is closed.
 	resp   *dicomweb.StoreResponse
 	status int
 	err    error
@@ -43,16 +53,21 @@ type upstreamStow struct {
 	abortErr error
 }
 
-// upstreamBuffer is the size of the writes into the upstream request body,
-// in bytes.
-const upstreamBuffer = 64 << 10
+// Sizes of the upstream request body, in bytes.
+const (
+	// startThreshold is how much of the body is gathered before the
+	// request starts streaming; smaller bodies are sent whole.
+	startThreshold = 1 << 20
+	// upstreamBuffer is the size of the writes into a streaming body.
+	upstreamBuffer = 64 << 10
+)
 
 // errWriteStalled is the cause of an upstream request aborted because a
 // write blocked longer than the upstream timeout.
 var errWriteStalled = fmt.Errorf("%w: upstream stopped reading the request body",
 	dicomweb.ErrUpstreamTimeout)
 
-// upstream returns the upstream request, starting it on first use. It
+// upstream returns the upstream request, creating it on first use. It
 // fails once the request has ended early.
 func (sr *stowRequest) upstream() (*upstreamStow, error) {
 	if sr.up != nil {
@@ -68,26 +83,61 @@ func (sr *stowRequest) upstream() (*upstreamStow, error) {
 	// sending everything: what it stores must match the reports. abort
 	// cancels it when the client's body breaks.
 	ctx, cancel := context.WithCancel(context.WithoutCancel(sr.ctx))
-	pr, pw := io.Pipe()
-	bw := bufio.NewWriterSize(pw, upstreamBuffer)
-	up := &upstreamStow{pw: pw, bw: bw, sw: dicomweb.NewStowWriter(bw), cancel: cancel,
-		timeout: sr.s.cfg.UpstreamTimeout, done: make(chan struct{})}
+	up := &upstreamStow{sr: sr, ctx: ctx, cancel: cancel, timeout: sr.s.cfg.UpstreamTimeout,
+		done: make(chan struct{})}
+	up.sw = dicomweb.NewStowWriter(up)
 	up.watchdog = time.AfterFunc(time.Hour, func() { up.abort(errWriteStalled) })
 	up.watchdog.Stop()
 	sr.up = up
+	return up, nil
+}
 
+// Write implements io.Writer for the STOW-RS writer: into the buffer until
+// it passes startThreshold, then into the streaming request.
+func (up *upstreamStow) Write(p []byte) (int, error) {
+	if up.started {
+		return up.bw.Write(p)
+	}
+	if err := up.aborted(); err != nil {
+		return 0, err
+	}
+	up.buf.Write(p)
+	if up.buf.Len() >= startThreshold {
+		up.start()
+	}
+	return len(p), nil
+}
+
+// start sends the request with the gathered body followed by the pipe.
+func (up *upstreamStow) start() {
+	pr, pw := io.Pipe()
+	up.mu.Lock()
+	up.pw, up.bw, up.started = pw, bufio.NewWriterSize(pw, upstreamBuffer), true
+	up.mu.Unlock()
+	body := io.MultiReader(bytes.NewReader(up.buf.Bytes()), pr)
 	go func() {
-		defer close(up.done)
-		defer cancel()
-		resp, status, err := sr.s.client.Store(ctx, sr.route.Study, up.sw.ContentType(), pr)
-		up.resp, up.status, up.err = resp, status, err
-		if cause := up.aborted(); cause != nil {
-			up.err = cause
-		}
+		up.send(body)
 		// Writers blocked on a request that ended must return.
 		pr.CloseWithError(errUpstreamGone)
 	}()
-	return up, nil
+}
+
+// send sends the request and records its outcome.
+func (up *upstreamStow) send(body io.Reader) {
+	defer up.finish()
+	up.resp, up.status, up.err = up.sr.s.client.Store(up.ctx, up.sr.route.Study,
+		up.sw.ContentType(), body)
+	if cause := up.aborted(); cause != nil {
+		up.err = cause
+	}
+}
+
+// finish marks the request done.
+func (up *upstreamStow) finish() {
+	up.doneOnce.Do(func() {
+		up.cancel()
+		close(up.done)
+	})
 }
 
 // createPart starts a part of the upstream body and returns its writer,
@@ -117,7 +167,8 @@ func (ww watchedWriter) Write(p []byte) (int, error) {
 	return ww.w.Write(p)
 }
 
-// abort ends the upstream request with cause: the body is cut, so an
+// abort ends the upstream request with cause. A request that has not
+// started is never sent; one that streams has its body cut, so an
 // upstream that reads whole requests before storing, as Orthanc does,
 // stores nothing of it.
 func (up *upstreamStow) abort(cause error) {
@@ -125,7 +176,13 @@ func (up *upstreamStow) abort(cause error) {
 	if up.abortErr == nil {
 		up.abortErr = cause
 	}
+	started := up.started
 	up.mu.Unlock()
+	if !started {
+		up.err = cause
+		up.finish()
+		return
+	}
 	up.pw.CloseWithError(cause)
 	up.cancel()
 }
@@ -156,11 +213,16 @@ func (sr *stowRequest) finishUpstream() upstreamOutcome {
 	}
 	up.arm()
 	err := up.sw.Close()
-	if err == nil {
-		err = up.bw.Flush()
-	}
-	if err == nil {
-		err = up.pw.Close()
+	switch {
+	case err != nil:
+	case !up.started:
+		// The whole body is here: one request with a Content-Length.
+		up.disarm()
+		up.send(bytes.NewReader(up.buf.Bytes()))
+	default:
+		if err = up.bw.Flush(); err == nil {
+			err = up.pw.Close()
+		}
 	}
 	up.disarm()
 	<-up.done
