@@ -2,6 +2,7 @@ package qc
 
 import (
 	"math"
+	"sync"
 
 	"github.com/qcgate/qcgate/qc/metrics"
 )
@@ -98,6 +99,8 @@ func (c *checkContext) agreements(r *rule) []Agreement {
 		c.addInfo(r, "the SEG's frames do not form a 3D grid")
 		return nil
 	}
+	w := workspaces.Get().(*metrics.Workspace)
+	defer workspaces.Put(w)
 	for i := range c.seg.Segments {
 		d := &c.seg.Segments[i]
 		if isBackground(c.seg, d) {
@@ -123,7 +126,7 @@ func (c *checkContext) agreements(r *rule) []Agreement {
 					}
 				}
 				other := segmentVolume3D(p.Segmentation, pg, o.SegmentNumber)
-				a, ok := compareVolumes(mine, other, c.thr.NSDToleranceMM)
+				a, ok := compareVolumes(w, mine, other, c.thr.NSDToleranceMM)
 				if !ok {
 					continue
 				}
@@ -157,8 +160,9 @@ func conceptKey(p *Profile, d *SegmentDescription) string {
 }
 
 // compareVolumes computes the metrics of two volumes of one grid on the
-// box that bounds both; ok is false when both are empty.
-func compareVolumes(a, b *voxelVolume, tolerance float64) (Agreement, bool) {
+// box that bounds both, with w's buffers; ok is false when both are empty.
+func compareVolumes(w *metrics.Workspace, a, b *voxelVolume,
+	tolerance float64) (Agreement, bool) {
 	var ea, eb extent
 	if a != nil {
 		ea = a.extent()
@@ -185,18 +189,20 @@ func compareVolumes(a, b *voxelVolume, tolerance float64) (Agreement, bool) {
 	} else {
 		spacing = b.spacing
 	}
+	// The box bounds every voxel of both masks, so distances measured in it
+	// are those of the whole grid (package metrics).
 	grid := metrics.Grid{
 		Dims:    [3]int{hi[0] - lo[0] + 1, hi[1] - lo[1] + 1, hi[2] - lo[2] + 1},
 		Spacing: spacing,
 	}
-	ma, mb := make([]bool, grid.Len()), make([]bool, grid.Len())
+	ma, mb := w.Masks(grid)
 	if a != nil {
-		ma = a.boolBox(lo, hi)
+		a.fillBox(lo, grid.Dims, ma)
 	}
 	if b != nil {
-		mb = b.boolBox(lo, hi)
+		b.fillBox(lo, grid.Dims, mb)
 	}
-	res, err := metrics.Compare(grid, ma, mb, tolerance)
+	res, err := w.Compare(grid, ma, mb, tolerance)
 	if err != nil {
 		return Agreement{}, false
 	}
@@ -206,6 +212,10 @@ func compareVolumes(a, b *voxelVolume, tolerance float64) (Agreement, bool) {
 		NSDToleranceMM: tolerance,
 	}, true
 }
+
+// workspaces keeps the agreement buffers of finished checks for the next,
+// so that a gateway checking SEG after SEG does not allocate them anew.
+var workspaces = sync.Pool{New: func() any { return new(metrics.Workspace) }}
 
 // finite returns &v, or nil when v is infinite or NaN (which JSON cannot
 // hold).

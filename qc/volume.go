@@ -210,21 +210,34 @@ func (v *voxelVolume) extent() extent {
 	return e
 }
 
-// boolBox returns v's voxels in the box from lo to hi (absolute, hi
-// inclusive) as one bool per voxel, planes slowest, for package metrics.
-func (v *voxelVolume) boolBox(lo, hi [3]int) []bool {
-	d := [3]int{hi[0] - lo[0] + 1, hi[1] - lo[1] + 1, hi[2] - lo[2] + 1}
-	out := make([]bool, d[0]*d[1]*d[2])
-	for k := range d[0] {
-		for r := range d[1] {
-			for col := range d[2] {
-				if v.at(lo[0]+k, lo[1]+r, lo[2]+col) {
-					out[(k*d[1]+r)*d[2]+col] = true
+// fillBox sets, in out, v's voxels that lie in the box from lo with dims
+// (absolute indices), one bool per voxel with planes slowest, as package
+// metrics takes masks. It copies runs of set bits, so its time follows the
+// rows of v and their runs, not the voxels of the box.
+func (v *voxelVolume) fillBox(lo, dims [3]int, out []bool) {
+	// The part of v's box inside the target box, in absolute indices.
+	var from, to [3]int
+	for a := range 3 {
+		from[a] = max(lo[a], v.lo[a])
+		to[a] = min(lo[a]+dims[a], v.lo[a]+v.dims[a])
+		if from[a] >= to[a] {
+			return
+		}
+	}
+	for k := from[0]; k < to[0]; k++ {
+		for r := from[1]; r < to[1]; r++ {
+			start := v.bit(k, r, from[2])
+			end := start + to[2] - from[2]
+			dst := ((k-lo[0])*dims[1]+(r-lo[1]))*dims[2] + from[2] - lo[2] - start
+			for p := nextSet(v.bits, start, end); p < end; {
+				e := nextClear(v.bits, p, end)
+				for i := p; i < e; i++ {
+					out[dst+i] = true
 				}
+				p = nextSet(v.bits, e, end)
 			}
 		}
 	}
-	return out
 }
 
 // nextSet returns the first set bit of b at or after p, or end.

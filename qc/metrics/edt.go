@@ -7,35 +7,67 @@ import "math"
 // (true in features), with g's spacing per axis. Without any feature voxel
 // every value is +Inf.
 //
-// It runs the exact one-dimensional transform of Felzenszwalb and
-// Huttenlocher along each axis in turn: the lower envelope of the parabolas
-// (x - x_i)² + f(x_i) rooted at the finite samples, with x in mm. Time and
-// extra memory are linear in the number of voxels.
+// The transform is separable and exact (see the package documentation):
+// along the slowest axis by two sweeps of whole planes, then along the
+// other two axes by the lower envelope of parabolas of Felzenszwalb and
+// Huttenlocher. Time and extra memory are linear in the number of voxels.
 func SquaredEDT(g Grid, features []bool) []float64 {
 	d := make([]float64, len(features))
-	for i, f := range features {
-		if !f {
-			d[i] = math.Inf(1)
-		}
-	}
+	t := newLine(max(g.Dims[0], g.Dims[1], g.Dims[2]))
+	sweepAxis0(g, features, d)
 	nz, ny, nx := g.Dims[0], g.Dims[1], g.Dims[2]
-	t := newLine(max(nz, ny, nx))
-
-	// Along x: lines are contiguous.
-	for z := range nz {
-		for y := range ny {
-			t.transform(d, (z*ny+y)*nx, 1, nx, g.Spacing[2])
-		}
-	}
-	// Along y and z, lines are strided: they are done in groups of
-	// neighbouring x, so that each cache line read serves several lines.
 	for z := range nz {
 		t.strided(d, z*ny*nx, nx, ny, nx, g.Spacing[1])
-	}
-	for y := range ny {
-		t.strided(d, y*nx, ny*nx, nz, nx, g.Spacing[0])
+		for y := range ny {
+			t.transform(d[(z*ny+y)*nx:(z*ny+y+1)*nx], g.Spacing[2])
+		}
 	}
 	return d
+}
+
+// sweepAxis0 writes into d the squared one-dimensional distance, in mm²,
+// from every voxel to the nearest feature of its line along axis 0, or
+// +Inf when that line has none. Along one axis the nearest feature is the
+// nearer of the nearest before and the nearest after, so a forward and a
+// backward sweep of whole planes find it; both read memory in order. Steps
+// are counted in float64, exact for whole numbers, and turned into mm² on
+// the way back.
+func sweepAxis0(g Grid, features []bool, d []float64) {
+	nz := g.Dims[0]
+	plane := g.Dims[1] * g.Dims[2]
+	inf := math.Inf(1)
+	// Forward: steps to the nearest feature at or before.
+	for i, f := range features[:plane] {
+		d[i] = inf
+		if f {
+			d[i] = 0
+		}
+	}
+	for z := 1; z < nz; z++ {
+		cur, prev := d[z*plane:(z+1)*plane], d[(z-1)*plane:z*plane]
+		for i, f := range features[z*plane : (z+1)*plane] {
+			if f {
+				cur[i] = 0
+			} else {
+				cur[i] = prev[i] + 1
+			}
+		}
+	}
+	// Backward: after holds the steps to the nearest at or after, for the
+	// plane below; the plane's own value becomes mm².
+	s := g.Spacing[0]
+	after := make([]float64, plane)
+	for i := range after {
+		after[i] = inf
+	}
+	for z := nz - 1; z >= 0; z-- {
+		cur := d[z*plane : (z+1)*plane]
+		for i, v := range cur {
+			v = min(v, after[i]+1)
+			after[i] = v
+			cur[i] = (v * s) * (v * s)
+		}
+	}
 }
 
 // lineGroup is how many neighbouring lines strided transforms take at once:
@@ -55,7 +87,7 @@ func (t *line) strided(d []float64, base, stride, n, width int, s float64) {
 			}
 		}
 		for j := range w {
-			t.transform(t.buf[j*n:(j+1)*n], 0, 1, n, s)
+			t.transform(t.buf[j*n:(j+1)*n], s)
 		}
 		for q := range n {
 			row := d[base+q*stride+x0 : base+q*stride+x0+w]
@@ -70,30 +102,30 @@ func (t *line) strided(d []float64, base, stride, n, width int, s float64) {
 type line struct {
 	buf []float64 // lineGroup gathered lines
 	f   []float64 // the samples of the line
+	h   []float64 // f[q] + (q·s)², the parabolas' heights at x = 0
 	v   []int     // roots of the envelope's parabolas
 	z   []float64 // boundaries between them, in mm
+	k   int       // index of the envelope's last parabola, -1 for none
 }
 
 func newLine(n int) *line {
-	return &line{buf: make([]float64, lineGroup*n), f: make([]float64, n), v: make([]int, n),
+	return &line{buf: make([]float64, lineGroup*n), f: make([]float64, n), h: make([]float64, n), v: make([]int, n),
 		z: make([]float64, n+1)}
 }
 
-// transform replaces the n samples of d at base, base+stride, ... by their
-// one-dimensional squared distance transform with sample spacing s.
-func (t *line) transform(d []float64, base, stride, n int, s float64) {
-	f := t.f[:n]
-	for q := range n {
-		f[q] = d[base+q*stride]
-	}
-
-	// Build the lower envelope of the parabolas rooted at finite samples.
+// envelope builds the lower envelope of the parabolas (x - q·s)² + d[q]
+// rooted at the finite samples of d, and keeps a copy of d in t.f. It
+// reports whether d has a finite sample.
+func (t *line) envelope(d []float64, s float64) bool {
+	f, h := t.f[:len(d)], t.h[:len(d)]
+	copy(f, d)
 	k := -1
-	for q := range n {
-		if math.IsInf(f[q], 1) {
+	for q, fq := range f {
+		if math.IsInf(fq, 1) {
 			continue
 		}
 		xq := float64(q) * s
+		h[q] = fq + xq*xq
 		if k < 0 {
 			k = 0
 			t.v[0], t.z[0], t.z[1] = q, math.Inf(-1), math.Inf(1)
@@ -104,9 +136,11 @@ func (t *line) transform(d []float64, base, stride, n int, s float64) {
 		var x float64
 		for {
 			p := t.v[k]
-			xp := float64(p) * s
-			x = ((f[q] + xq*xq) - (f[p] + xp*xp)) / (2 * (xq - xp))
-			if x > t.z[k] {
+			// The intersection is num/den, den > 0: test it against z[k]
+			// without dividing, since most tested parabolas are dropped.
+			num, den := h[q]-h[p], 2*(xq-float64(p)*s)
+			if num > t.z[k]*den {
+				x = num / den
 				break
 			}
 			k--
@@ -114,18 +148,38 @@ func (t *line) transform(d []float64, base, stride, n int, s float64) {
 		k++
 		t.v[k], t.z[k], t.z[k+1] = q, x, math.Inf(1)
 	}
-	if k < 0 {
+	t.k = k
+	return k >= 0
+}
+
+// transform replaces the samples of d by their one-dimensional squared
+// distance transform with sample spacing s.
+func (t *line) transform(d []float64, s float64) {
+	if !t.envelope(d, s) {
 		return // no finite sample: the line stays +Inf
 	}
-
-	// Read the envelope at every sample.
 	j := 0
-	for q := range n {
+	for q := range d {
 		xq := float64(q) * s
 		for t.z[j+1] < xq {
 			j++
 		}
 		dx := xq - float64(t.v[j])*s
-		d[base+q*stride] = dx*dx + f[t.v[j]]
+		d[q] = dx*dx + t.f[t.v[j]]
 	}
+}
+
+// at returns the envelope built by [line.envelope] at the sorted sample
+// positions qs (increasing), appending to out.
+func (t *line) at(qs []int32, s float64, out []float64) []float64 {
+	j := 0
+	for _, q := range qs {
+		xq := float64(q) * s
+		for t.z[j+1] < xq {
+			j++
+		}
+		dx := xq - float64(t.v[j])*s
+		out = append(out, dx*dx+t.f[t.v[j]])
+	}
+	return out
 }
