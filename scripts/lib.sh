@@ -2,17 +2,23 @@
 # Functions shared by the scripts of this folder and by .ci/run. Source it;
 # it only defines functions and sets no options.
 
-# Debian 12 packages the tests and the demo need:
+# Debian 12 packages that building and running qcgate in front of Orthanc
+# need:
 #   orthanc, orthanc-dicomweb   the archive the gateway sits in front of
-#   dcmtk                       storescu, for the tests of the Orthanc SEG filter
 #   libopenjp2-7-dev, pkg-config, gcc, libc6-dev
 #                               the JPEG 2000 decoder (OpenJPEG, through cgo)
 #   ca-certificates             go downloads modules over HTTPS
-QCGATE_TEST_PACKAGES=(orthanc orthanc-dicomweb dcmtk libopenjp2-7-dev pkg-config gcc libc6-dev
+QCGATE_BASE_PACKAGES=(orthanc orthanc-dicomweb libopenjp2-7-dev pkg-config gcc libc6-dev
 	ca-certificates)
 
+# The tests also need:
+#   dcmtk                       storescu, for the tests of the Orthanc SEG filter
+#   postgresql                  a throwaway server for the PostgreSQL store tests
+#   dicom3tools                 dciodvfy, which checks the rejection notes qc writes
+QCGATE_TEST_PACKAGES=("${QCGATE_BASE_PACKAGES[@]}" dcmtk postgresql dicom3tools)
+
 # The demo also sends requests with curl and reads answers with jq.
-QCGATE_DEMO_PACKAGES=("${QCGATE_TEST_PACKAGES[@]}" curl jq)
+QCGATE_DEMO_PACKAGES=("${QCGATE_BASE_PACKAGES[@]}" curl jq)
 
 # apt-get waits up to 10 minutes for another apt or dpkg (for example a
 # fresh machine's unattended upgrades) instead of failing at once.
