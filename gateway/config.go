@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"math"
 	"net"
 	"net/url"
 	"os"
@@ -16,6 +17,8 @@ import (
 	"time"
 
 	"go.yaml.in/yaml/v3"
+
+	"github.com/qcgate/qcgate/auth"
 )
 
 // Upstream kinds, the values of [Config.UpstreamKind].
@@ -120,6 +123,27 @@ type Config struct {
 	// ShutdownTimeout is how long a shutdown waits for in-flight requests,
 	// such as a STOW-RS upload, to finish. Default 60s.
 	ShutdownTimeout time.Duration `yaml:"shutdown_timeout"`
+	// MaxHeaderBytes bounds the request line and headers of a client's
+	// request, in bytes with an optional unit; larger ones get 431.
+	// Default 64KiB.
+	MaxHeaderBytes ByteSize `yaml:"max_header_bytes"`
+	// RateLimit is the sustained number of requests per second one client
+	// may send: the token subject when the request carries a valid token,
+	// else the client's IP address. Requests over it get 429 with a
+	// Retry-After header; a QC verdict never does. Default 200 (a viewer
+	// loading a series frame by frame stays under it); 0 turns the limit
+	// off. /healthz and /readyz are not limited.
+	RateLimit float64 `yaml:"rate_limit"`
+	// RateBurst is how many requests a client may send at once above
+	// RateLimit. Default 1000.
+	RateBurst int `yaml:"rate_burst"`
+	// Auth holds authentication: keys, issuer, audience, roles claim (see
+	// [auth.Config]). Its keys are under "auth:" in YAML; as environment
+	// variables and flags they are prefixed, for example
+	// QCGATE_AUTH_HS256_SECRET_FILE and --auth-hs256-secret-file. With no
+	// key configured the gateway does not start, unless auth.disabled is
+	// true.
+	Auth auth.Config `yaml:"auth"`
 }
 
 // DefaultConfig returns the defaults of every setting.
@@ -136,6 +160,9 @@ func DefaultConfig() *Config {
 		MetadataCacheTTL:  5 * time.Minute,
 		ReadHeaderTimeout: 10 * time.Second,
 		ShutdownTimeout:   60 * time.Second,
+		MaxHeaderBytes:    64 * KiB,
+		RateLimit:         200,
+		RateBurst:         1000,
 	}
 }
 
@@ -215,6 +242,12 @@ func (c *Config) applyEnv(env []string) []error {
 			continue
 		}
 		err := c.Set(key, value)
+		if errors.Is(err, ErrUnknownSetting) && strings.HasPrefix(key, authPrefix) {
+			// QCGATE_AUTH_ belongs to the gateway alone: a name it does not
+			// know is a mistake, never another component's variable.
+			errs = append(errs, fmt.Errorf("environment %s: %w", name, err))
+			continue
+		}
 		if errors.Is(err, ErrUnknownSetting) {
 			// Other parts of qcgate and its scripts have QCGATE_ variables
 			// of their own; only a near miss of a setting is an error.
@@ -245,14 +278,32 @@ func (c *Config) decodeFile(path string) error {
 	return nil
 }
 
+// authPrefix starts the setting names of the auth section, as
+// environment variables and flags know them: auth.hs256_secret_file of the
+// YAML file is the setting auth_hs256_secret_file.
+const authPrefix = "auth_"
+
 // Settings returns the names of every setting, in the order of [Config]'s
-// fields, as YAML keys. The password is not among them: it has no key.
+// fields, as YAML keys; the keys of the auth section follow with the
+// "auth_" prefix. The password is not among them: it has no key.
 func Settings() []string {
 	t := reflect.TypeFor[Config]()
 	var keys []string
 	for i := range t.NumField() {
-		if k := yamlKey(t.Field(i)); k != "" {
+		if k := yamlKey(t.Field(i)); k != "" && k != "auth" {
 			keys = append(keys, k)
+		}
+	}
+	return append(keys, authSettings()...)
+}
+
+// authSettings returns the names of the auth section's settings.
+func authSettings() []string {
+	t := reflect.TypeFor[auth.Config]()
+	var keys []string
+	for i := range t.NumField() {
+		if k := yamlKey(t.Field(i)); k != "" {
+			keys = append(keys, authPrefix+k)
 		}
 	}
 	return keys
@@ -262,10 +313,13 @@ func Settings() []string {
 // environment variable or flag gives it. Booleans take strconv.ParseBool's
 // forms, durations time.ParseDuration's, sizes [ParseByteSize]'s.
 func (c *Config) Set(key, value string) error {
+	if strings.HasPrefix(key, authPrefix) {
+		return c.setAuth(key, value)
+	}
 	v := reflect.ValueOf(c).Elem()
 	t := v.Type()
 	for i := range t.NumField() {
-		if yamlKey(t.Field(i)) != key {
+		if k := yamlKey(t.Field(i)); k != key || k == "auth" {
 			continue
 		}
 		if err := setField(v.Field(i), value); err != nil {
@@ -274,6 +328,22 @@ func (c *Config) Set(key, value string) error {
 		return nil
 	}
 	return fmt.Errorf("%w: %q", ErrUnknownSetting, key)
+}
+
+// setAuth sets a setting of the auth section through [auth.Config.ApplyEnv],
+// which parses it as it parses the environment.
+func (c *Config) setAuth(key, value string) error {
+	if !slices.Contains(authSettings(), key) {
+		return fmt.Errorf("%w: %q", ErrUnknownSetting, key)
+	}
+	name := EnvName(key)
+	err := c.Auth.ApplyEnv(func(n string) (string, bool) {
+		return value, n == name
+	})
+	if err != nil {
+		return fmt.Errorf("%s: %w", key, err)
+	}
+	return nil
 }
 
 // setField parses value into f according to f's type.
@@ -297,6 +367,12 @@ func setField(f reflect.Value, value string) error {
 		n, err := strconv.Atoi(value)
 		if err != nil {
 			return fmt.Errorf("%q is not an integer", value)
+		}
+		*p = n
+	case *float64:
+		n, err := strconv.ParseFloat(value, 64)
+		if err != nil {
+			return fmt.Errorf("%q is not a number", value)
 		}
 		*p = n
 	case *time.Duration:
@@ -373,7 +449,11 @@ func EnvName(key string) string { return envPrefix + strings.ToUpper(key) }
 
 // Validate checks every setting and reports all problems at once, each as
 // "setting: what is wrong: what is required". It changes nothing.
-func (c *Config) Validate() error {
+func (c *Config) Validate() error { return c.validate(true) }
+
+// validate is [Config.Validate], with the auth section checked only when
+// withAuth is set: a caller that gives its own verifier has its own.
+func (c *Config) validate(withAuth bool) error {
 	var errs []error
 	bad := func(format string, args ...any) {
 		errs = append(errs, fmt.Errorf(format, args...))
@@ -443,6 +523,21 @@ func (c *Config) Validate() error {
 	if c.ShutdownTimeout < 0 {
 		bad("shutdown_timeout %s: must not be negative", c.ShutdownTimeout)
 	}
+	if c.MaxHeaderBytes < 4*KiB || c.MaxHeaderBytes > 16*MiB {
+		bad("max_header_bytes %d: must be from 4KiB to 16MiB", c.MaxHeaderBytes)
+	}
+	if c.RateLimit < 0 || math.IsNaN(c.RateLimit) || math.IsInf(c.RateLimit, 0) {
+		bad("rate_limit %v: must be 0 (off) or a positive number of requests per second",
+			c.RateLimit)
+	}
+	if c.RateLimit > 0 && c.RateBurst < 1 {
+		bad("rate_burst %d: must be at least 1 when rate_limit is on", c.RateBurst)
+	}
+	if withAuth {
+		if err := c.Auth.Validate(); err != nil {
+			errs = append(errs, err)
+		}
+	}
 	return errors.Join(errs...)
 }
 
@@ -489,11 +584,12 @@ func (c *Config) TaggingEnabled() bool {
 // gateway, in words meant for a log record at Warn level.
 func (c *Config) Warnings() []string {
 	var w []string
-	if host, _, err := net.SplitHostPort(c.Listen); err == nil {
-		if ip := net.ParseIP(host); host == "" || (ip != nil && !ip.IsLoopback()) {
-			w = append(w, "listening on a non-loopback address: the gateway has no "+
-				"authentication of its own yet; put it behind one")
-		}
+	if c.Auth.Disabled {
+		w = append(w, "authentication is disabled: every request is served as an "+
+			"anonymous admin")
+	}
+	if c.RateLimit == 0 {
+		w = append(w, "rate_limit is 0: clients are not rate limited")
 	}
 	if u, err := url.Parse(c.Upstream); err == nil && u.Scheme == "http" &&
 		c.UpstreamPassword != "" && !isLoopbackHost(u.Hostname()) {
@@ -534,9 +630,17 @@ func (c *Config) String() string {
 }
 
 // LogValue implements [slog.LogValuer]: every setting as an attribute, the
-// password redacted.
+// auth section as a group, the password redacted. The auth section holds
+// file paths and URLs, never a secret.
 func (c *Config) LogValue() slog.Value {
-	v := reflect.ValueOf(c).Elem()
+	attrs := fieldAttrs(reflect.ValueOf(c).Elem())
+	attrs = append(attrs, slog.Any("upstream_password", c.UpstreamPassword))
+	return slog.GroupValue(attrs...)
+}
+
+// fieldAttrs returns an attribute per field of the struct v that has a
+// YAML key, and a group for a field that is a struct.
+func fieldAttrs(v reflect.Value) []slog.Attr {
 	t := v.Type()
 	attrs := make([]slog.Attr, 0, t.NumField())
 	for i := range t.NumField() {
@@ -556,10 +660,14 @@ func (c *Config) LogValue() slog.Value {
 			attrs = append(attrs, slog.String(key, st.String()))
 			continue
 		}
+		if f.Kind() == reflect.Struct {
+			attrs = append(attrs, slog.Attr{Key: key,
+				Value: slog.GroupValue(fieldAttrs(f)...)})
+			continue
+		}
 		attrs = append(attrs, slog.Any(key, f.Interface()))
 	}
-	attrs = append(attrs, slog.Any("upstream_password", c.UpstreamPassword))
-	return slog.GroupValue(attrs...)
+	return attrs
 }
 
 // redacted replaces a secret wherever it would be printed.

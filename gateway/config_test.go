@@ -41,9 +41,12 @@ log_uids: true
 			"QCGATE_LISTEN=127.0.0.1:9100",
 			"QCGATE_STORE=/tmp/env.db",
 			"QCGATE_UPSTREAM_PASSWORD=s3cret",
+			"QCGATE_AUTH_HS256_SECRET_FILE=/run/secrets/env-jwt",
+			"QCGATE_AUTH_LEEWAY=10s",
 			"HOME=/root",
 		},
-		Flags: map[string]string{"listen": "127.0.0.1:9200", "max_request_bytes": "1GB"},
+		Flags: map[string]string{"listen": "127.0.0.1:9200", "max_request_bytes": "1GB",
+			"auth_leeway": "20s", "rate_limit": "2.5"},
 	})
 	if err != nil {
 		t.Fatalf("LoadConfig = %v", err)
@@ -59,6 +62,9 @@ log_uids: true
 	want.MaxRequestBytes = 1000 * 1000 * 1000
 	want.UpstreamTimeout = 45 * time.Second
 	want.LogUIDs = true
+	want.Auth.HS256SecretFile = "/run/secrets/env-jwt"
+	want.Auth.Leeway = 20 * time.Second // flag beats env
+	want.RateLimit = 2.5
 	if diff := cmp.Diff(want, cfg); diff != "" {
 		t.Errorf("LoadConfig mismatch (-want +got):\n%s", diff)
 	}
@@ -70,6 +76,7 @@ func TestLoadConfigPasswordFile(t *testing.T) {
 		"QCGATE_UPSTREAM=http://127.0.0.1:8042/dicom-web",
 		"QCGATE_UPSTREAM_USER=u",
 		"QCGATE_UPSTREAM_PASSWORD_FILE=" + pw,
+		"QCGATE_AUTH_DISABLED=true",
 	}})
 	if err != nil {
 		t.Fatalf("LoadConfig = %v", err)
@@ -90,14 +97,20 @@ func TestLoadConfigPasswordFile(t *testing.T) {
 }
 
 func TestLoadConfigEnvNames(t *testing.T) {
-	base := []string{"QCGATE_UPSTREAM=http://127.0.0.1:8042/dicom-web"}
+	base := []string{"QCGATE_UPSTREAM=http://127.0.0.1:8042/dicom-web",
+		"QCGATE_AUTH_HS256_SECRET_FILE=/run/secrets/jwt"}
 	tests := []struct {
 		name    string
 		env     string
 		wantErr string
 	}{
 		{"other component", "QCGATE_TEST_ORTHANC=/usr/sbin/Orthanc", ""},
-		{"auth section", "QCGATE_AUTH_DISABLED=true", ""},
+		{"auth section", "QCGATE_AUTH_LEEWAY=1m", ""},
+		{"auth name unknown", "QCGATE_AUTH_SECRET=x", "QCGATE_AUTH_SECRET: unknown setting"},
+		{"auth value bad", "QCGATE_AUTH_LEEWAY=soon", "QCGATE_AUTH_LEEWAY"},
+		{"auth audience without issuer is fine", "QCGATE_AUTH_AUDIENCE=qcgate", ""},
+		{"auth issuer needs audience", "QCGATE_AUTH_ISSUER=https://idp.example",
+			"auth.audience: required"},
 		{"typo", "QCGATE_LISTN=127.0.0.1:9", "did you mean QCGATE_LISTEN?"},
 		{"typo of the password", "QCGATE_UPSTREAM_PASWORD=x",
 			"did you mean QCGATE_UPSTREAM_PASSWORD?"},
@@ -126,6 +139,11 @@ func TestLoadConfigStrict(t *testing.T) {
 			"upstream_password"},
 		{"bad size", "upstream: http://h/dicom-web\nmax_seg_part_bytes: lots\n", "lots"},
 		{"bad duration", "upstream: http://h/dicom-web\nupstream_timeout: soon\n", "soon"},
+		{"unknown auth key", "upstream: http://h/dicom-web\nauth:\n  secret: x\n",
+			"field secret not found"},
+		{"no auth key", "upstream: http://h/dicom-web\n", "no key configured"},
+		{"auth disabled off", "upstream: http://h/dicom-web\nauth:\n  disabled: false\n",
+			"no key configured"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -150,6 +168,8 @@ func TestValidateReportsEverything(t *testing.T) {
 	c.MetadataCacheSize = -3
 	c.Store = ""
 	c.UpstreamPassword = "p"
+	c.RateLimit = -1
+	c.MaxHeaderBytes = 10
 	before := fmt.Sprintf("%#v", *c)
 
 	err := c.Validate()
@@ -158,7 +178,8 @@ func TestValidateReportsEverything(t *testing.T) {
 	}
 	for _, key := range []string{"listen", "upstream ", "upstream_kind", "public_url",
 		"upstream_timeout", "max_seg_part_bytes", "max_request_bytes", "log_level",
-		"metadata_cache_size", "store", "upstream_user"} {
+		"metadata_cache_size", "store", "upstream_user", "rate_limit", "max_header_bytes",
+		"no key configured"} {
 		if !strings.Contains(err.Error(), key) {
 			t.Errorf("Validate() = %q, want it to name %s", err, key)
 		}
@@ -175,6 +196,7 @@ func TestValidateReportsEverything(t *testing.T) {
 func defaultsWithUpstream() *Config {
 	c := DefaultConfig()
 	c.Upstream = "http://127.0.0.1:8042/dicom-web"
+	c.Auth.HS256SecretFile = "/run/secrets/qcgate-jwt"
 	return c
 }
 
@@ -248,7 +270,8 @@ func TestSetCoversEverySetting(t *testing.T) {
 		// "1" parses as every type: string, bool, int, size; durations
 		// need a unit.
 		v := "1"
-		if strings.HasSuffix(k, "timeout") || strings.HasSuffix(k, "ttl") {
+		if strings.HasSuffix(k, "timeout") || strings.HasSuffix(k, "ttl") ||
+			strings.HasSuffix(k, "interval") || k == "auth_leeway" {
 			v = "1s"
 		}
 		if err := c.Set(k, v); err != nil {
@@ -296,7 +319,9 @@ func TestWarnings(t *testing.T) {
 	c.Upstream = "http://pacs.example:8042/dicom-web"
 	c.UpstreamUser, c.UpstreamPassword = "u", "p"
 	c.LogUIDs = true
-	if got := len(c.Warnings()); got != 3 {
-		t.Errorf("Warnings() = %q, want 3", c.Warnings())
+	c.Auth.Disabled = true
+	w := c.Warnings()
+	if len(w) != 3 || !strings.Contains(w[0], "authentication is disabled") {
+		t.Errorf("Warnings() = %q, want 3, the first about authentication", w)
 	}
 }

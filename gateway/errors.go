@@ -62,6 +62,9 @@ func asHTTPError(ctx context.Context, err error) *Error {
 	if e, ok := errors.AsType[*Error](err); ok {
 		return e
 	}
+	if e := authHTTPError(err); e != nil {
+		return e
+	}
 	switch {
 	case errors.Is(err, ErrClientClosed),
 		errors.Is(err, context.Canceled) && ctx.Err() != nil:

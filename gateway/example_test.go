@@ -30,7 +30,13 @@ func TestExampleConfig(t *testing.T) {
 		t.Fatalf("reading example: %v", err)
 	}
 	for _, key := range Settings() {
-		re := regexp.MustCompile(`(?m)^# .*\n(#.*\n)*#? ?` + key + `:`)
+		// Keys of the auth section are indented under "auth:".
+		indent := ""
+		if k, ok := strings.CutPrefix(key, "auth_"); ok {
+			indent, key = "  ", k
+		}
+		re := regexp.MustCompile(`(?m)^` + indent + `# .*\n(` + indent + `#.*\n)*` +
+			indent + `#? ?` + key + `:`)
 		if !re.Match(text) {
 			t.Errorf("example config does not document %s", key)
 		}

@@ -25,6 +25,9 @@ type readiness struct {
 	// Upstream and Store are "ok" or what failed.
 	Upstream string `json:"upstream"`
 	Store    string `json:"store"`
+	// Auth is "ok", "off" or why tokens cannot be verified yet (a JWK Set
+	// not fetched).
+	Auth string `json:"auth"`
 	// Tagging is "off", "ok" or the last tagging failure, which does not
 	// make the gateway unready: the SEGs are stored and their reports kept.
 	Tagging string `json:"tagging"`
@@ -38,7 +41,13 @@ func (s *Server) serveReadyz(c *gin.Context) error {
 	ctx, cancel := context.WithTimeout(c.Request.Context(), readyTimeout)
 	defer cancel()
 
-	body := readiness{Status: "ready", Upstream: "ok", Store: "ok", Tagging: "off"}
+	body := readiness{Status: "ready", Upstream: "ok", Store: "ok", Auth: "ok",
+		Tagging: "off"}
+	if s.verifier.Disabled() {
+		body.Auth = "off"
+	} else if err := s.verifier.Ready(ctx); err != nil {
+		body.Status, body.Auth = "not ready", err.Error()
+	}
 	if err := s.pingUpstream(ctx); err != nil {
 		body.Status, body.Upstream = "not ready", s.redact(err.Error())
 	}

@@ -389,6 +389,9 @@ func newTestGateway(t *testing.T, upstream string, mutate func(*Config)) *testGa
 	cfg.UpstreamUser, cfg.UpstreamPassword = testUser, testPassword
 	cfg.Store = filepath.Join(t.TempDir(), "reports.db")
 	cfg.UpstreamTimeout = 5_000_000_000
+	// Tests of other concerns run without authentication; the auth tests
+	// turn it on in mutate.
+	cfg.Auth.Disabled = true
 	if mutate != nil {
 		mutate(cfg)
 	}

@@ -10,9 +10,12 @@ import (
 	"net/http"
 	"regexp"
 	"runtime/debug"
+	"strconv"
 	"time"
 
 	"github.com/gin-gonic/gin"
+
+	"github.com/qcgate/qcgate/auth"
 )
 
 // requestState is what the middleware and the handlers of one request
@@ -29,6 +32,10 @@ type requestState struct {
 	// attrs are extra attributes of the access record, such as the
 	// outcome of a STOW-RS request.
 	attrs []slog.Attr
+	// subject is the hash of the token's subject ([auth.SubjectHash]),
+	// never the subject itself; "" when the request had no valid token or
+	// authentication is off.
+	subject string
 }
 
 // stateKey is the context key of a *requestState.
@@ -120,6 +127,9 @@ func (s *Server) logAccess(c *gin.Context, st *requestState, d time.Duration) {
 	if s.cfg.LogUIDs {
 		attrs = append(attrs, slog.String("path", c.Request.URL.EscapedPath()))
 	}
+	if st.subject != "" {
+		attrs = append(attrs, slog.String("subject_hash", st.subject))
+	}
 	attrs = append(attrs, st.attrs...)
 	if st.err != nil && st.err.Cause != nil {
 		attrs = append(attrs, slog.String("err", s.redact(st.err.Cause.Error())))
@@ -185,6 +195,14 @@ func (s *Server) fail(w gin.ResponseWriter, r *http.Request, err error) {
 	}
 	if me, ok := errors.AsType[methodError](he.Cause); ok {
 		w.Header().Set("Allow", me.allow)
+	}
+	// RFC 6750 3.1: a 401 carries the Bearer challenge; a 403 for a
+	// missing role carries it too, with insufficient_scope.
+	if ae, ok := errors.AsType[*auth.Error](he.Cause); ok {
+		w.Header().Set("WWW-Authenticate", ae.WWWAuthenticate())
+	}
+	if re, ok := errors.AsType[rateError](he.Cause); ok {
+		w.Header().Set("Retry-After", strconv.Itoa(re.retryAfter))
 	}
 	s.writeJSONError(w, st.id, he)
 }

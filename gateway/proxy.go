@@ -39,6 +39,9 @@ func (s *Server) serveDICOMweb(c *gin.Context) error {
 	}
 	st := stateFrom(r.Context())
 	st.route = route.Template
+	if err := authorize(r, roleFor(route, r.Method)); err != nil {
+		return err
+	}
 	if route.Kind == kindSTOW && r.Method == http.MethodPost {
 		return s.serveSTOW(c, route)
 	}

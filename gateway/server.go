@@ -18,6 +18,7 @@ import (
 	"github.com/gin-gonic/gin"
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/qcgate/qcgate/auth"
 	"github.com/qcgate/qcgate/dicomweb"
 	"github.com/qcgate/qcgate/qc"
 	"github.com/qcgate/qcgate/qc/store"
@@ -43,6 +44,11 @@ type Options struct {
 	// Registry receives the metrics. Nil means a new registry, with the
 	// Go and process collectors, served at /metrics.
 	Registry *prometheus.Registry
+	// Verifier checks the bearer tokens of requests. Nil means one built
+	// from Config.Auth by New, whose JWK Set refresh, when a JWKS URL is
+	// configured, runs until [Server.Close]. Config.Auth is not validated
+	// when a Verifier is given.
+	Verifier *auth.Verifier
 }
 
 // Server is the gateway. Build it with [New]; it is safe for concurrent
@@ -63,27 +69,48 @@ type Server struct {
 	sources   *metadataCache
 	tagger    *tagger
 	handler   http.Handler
+	verifier  *auth.Verifier
+	limiter   *rateLimiter
+	// stopAuth ends the JWK Set refresh of a verifier New built.
+	stopAuth context.CancelFunc
 
 	// stowWG counts STOW-RS requests in flight, so Close can wait for
 	// their reports and tags.
 	stowWG sync.WaitGroup
 }
 
-// New builds a gateway from opts: it validates the configuration, opens
-// the store and loads the profile when they are not given, and sets up the
-// routes. It starts no goroutine and no listener.
+// New builds a gateway from opts: it validates the configuration, builds
+// the token verifier, opens the store and loads the profile when they are
+// not given, and sets up the routes. It starts no listener, and no
+// goroutine but the JWK Set refresh of a verifier it builds with a JWKS URL.
+// With no key configured and authentication not disabled it fails: there
+// is no open default.
 func New(opts Options) (*Server, error) {
 	cfg := opts.Config
 	if cfg == nil {
 		return nil, fmt.Errorf("%w: no config", ErrConfig)
 	}
-	if err := cfg.Validate(); err != nil {
+	if err := cfg.validate(opts.Verifier == nil); err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrConfig, err)
 	}
-	s := &Server{cfg: cfg, log: opts.Logger, store: opts.Store, transport: opts.Transport}
+	s := &Server{cfg: cfg, log: opts.Logger, store: opts.Store, transport: opts.Transport,
+		verifier: opts.Verifier}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
 	}
+	if s.verifier == nil {
+		ctx, cancel := context.WithCancel(context.Background())
+		v, err := auth.NewVerifier(ctx, cfg.Auth)
+		if err != nil {
+			cancel()
+			return nil, fmt.Errorf("%w: %w", ErrConfig, err)
+		}
+		s.verifier, s.stopAuth = v, cancel
+	}
+	if s.verifier.Disabled() {
+		s.log.Warn("authentication disabled", "setting", "auth.disabled")
+	}
+	s.limiter = newRateLimiter(cfg.RateLimit, cfg.RateBurst, time.Now)
 	if err := s.resolveURLs(); err != nil {
 		return nil, err
 	}
@@ -117,6 +144,7 @@ func New(opts Options) (*Server, error) {
 	if s.store == nil {
 		st, err := store.Open(context.Background(), cfg.Store)
 		if err != nil {
+			s.stopVerifier()
 			return nil, fmt.Errorf("opening report store: %w", err)
 		}
 		s.store, s.ownStore = st, true
@@ -189,13 +217,22 @@ func (s *Server) routes() http.Handler {
 	e.RemoveExtraSlash = false
 	e.ContextWithFallback = true
 
+	// Only the probes are open. Every other route authenticates first, so
+	// an anonymous client gets 401 for any path and cannot probe which
+	// exist; DICOMweb paths learn their role once classified.
 	e.Use(s.accessLog)
 	e.GET("/healthz", s.wrap(s.serveHealthz))
 	e.GET("/readyz", s.wrap(s.serveReadyz))
-	e.GET("/metrics", gin.WrapH(s.metrics.handler()))
-	e.GET("/qc/v1/reports", s.wrap(s.serveReportList))
-	e.GET("/qc/v1/reports/:uid", s.wrap(s.serveReport))
-	e.NoRoute(s.wrap(s.serveDICOMweb))
+	metrics := []gin.HandlerFunc{gin.WrapH(s.metrics.handler())}
+	if !s.cfg.Auth.MetricsPublic {
+		metrics = append([]gin.HandlerFunc{s.authenticate,
+			s.requireRole(auth.RoleAuditor)}, metrics...)
+	}
+	e.GET("/metrics", metrics...)
+	qcAPI := e.Group("/qc/v1", s.authenticate, s.requireRole(auth.RoleViewer))
+	qcAPI.GET("/reports", s.wrap(s.serveReportList))
+	qcAPI.GET("/reports/:uid", s.wrap(s.serveReport))
+	e.NoRoute(s.authenticate, s.wrap(s.serveDICOMweb))
 	return e
 }
 
@@ -220,6 +257,7 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	hs := &http.Server{
 		Handler:           s.handler,
 		ReadHeaderTimeout: s.cfg.ReadHeaderTimeout,
+		MaxHeaderBytes:    int(s.cfg.MaxHeaderBytes),
 		IdleTimeout:       2 * time.Minute,
 		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelDebug),
 		BaseContext:       func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
@@ -252,12 +290,20 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 func (s *Server) Close() error {
 	s.stowWG.Wait()
 	s.tagger.wait()
+	s.stopVerifier()
 	if s.ownStore {
 		if err := s.store.Close(); err != nil {
 			return fmt.Errorf("closing report store: %w", err)
 		}
 	}
 	return nil
+}
+
+// stopVerifier ends the JWK Set refresh of a verifier New built.
+func (s *Server) stopVerifier() {
+	if s.stopAuth != nil {
+		s.stopAuth()
+	}
 }
 
 // writeJSON writes v as a JSON answer with the given status.

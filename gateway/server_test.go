@@ -13,6 +13,8 @@ import (
 	"time"
 
 	"github.com/gin-gonic/gin"
+
+	"github.com/qcgate/qcgate/auth"
 )
 
 func TestGracefulShutdownFinishesSTOW(t *testing.T) {
@@ -87,6 +89,7 @@ func TestNewRefusesBadConfig(t *testing.T) {
 	cfg := defaultsWithUpstream()
 	cfg.Store = t.TempDir() + "/r.db"
 	cfg.Profile = "/nonexistent/profile.yaml"
+	cfg.Auth = auth.Config{Disabled: true}
 	if _, err := New(Options{Config: cfg}); err == nil ||
 		!strings.Contains(err.Error(), "profile") {
 		t.Errorf("New with a missing profile = %v, want an error naming the profile", err)

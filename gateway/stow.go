@@ -14,6 +14,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/qcgate/qcgate/auth"
 	"github.com/qcgate/qcgate/dicomweb"
 	"github.com/qcgate/qcgate/qc"
 	"github.com/qcgate/qcgate/qc/store"
@@ -392,6 +393,14 @@ func (sr *stowRequest) checkHeld() {
 	}
 }
 
+// setUploader records the token's subject in rep; it stays empty when
+// authentication is off.
+func (sr *stowRequest) setUploader(rep *qc.Report) {
+	if p := auth.FromContext(sr.ctx); p != nil && !sr.s.verifier.Disabled() {
+		rep.Uploader = p.Subject
+	}
+}
+
 // requestSources reads the geometry of the forwarded images of the
 // referenced series from their kept headers.
 func (sr *stowRequest) requestSources(referenced map[string]bool) *qc.SourceSet {
@@ -413,6 +422,7 @@ func (sr *stowRequest) requestSources(referenced map[string]bool) *qc.SourceSet 
 
 // decide records the QC decision on a held SEG.
 func (sr *stowRequest) decide(p *stowPart, rep *qc.Report) {
+	sr.setUploader(rep)
 	switch rep.Decision {
 	case qc.DecisionRejected:
 		p.state, p.failure = partRejected, rejectionReason(rep)

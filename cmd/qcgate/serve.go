@@ -22,8 +22,12 @@ Settings come from the YAML file of --config, then QCGATE_* environment
 variables, then flags, each winning over the one before. Every setting has
 all three forms: the YAML key max_seg_part_bytes is QCGATE_MAX_SEG_PART_BYTES
 and --max-seg-part-bytes. The upstream password comes only from
-QCGATE_UPSTREAM_PASSWORD or the file of upstream_password_file. The example
-file docker/qcgate.example.yaml documents every setting and its default.
+QCGATE_UPSTREAM_PASSWORD or the file of upstream_password_file. The keys of
+the YAML auth section are QCGATE_AUTH_* and --auth-* (auth.hs256_secret_file
+is QCGATE_AUTH_HS256_SECRET_FILE and --auth-hs256-secret-file). With no token
+key configured the gateway refuses to start, unless auth.disabled is true.
+The example file docker/qcgate.example.yaml documents every setting and its
+default.
 
 Logs are JSON lines on stderr. SIGINT or SIGTERM stops the gateway after the
 requests in flight have finished (at most shutdown_timeout).`
@@ -52,6 +56,24 @@ var settingHelp = map[string]string{
 	"metadata_cache_ttl":     "age limit of cached source metadata (default 5m)",
 	"read_header_timeout":    "limit for reading a request's headers (default 10s)",
 	"shutdown_timeout":       "wait for in-flight requests on shutdown (default 60s)",
+	"max_header_bytes":       "largest request line and headers (default 64KiB)",
+	"rate_limit":             "requests per second per client, 0 off (default 200)",
+	"rate_burst":             "requests a client may send at once (default 1000)",
+
+	"auth_disabled":                  "switch authentication off (default false)",
+	"auth_hs256_secret_file":         "file holding the HS256 secret (>= 32 bytes)",
+	"auth_rsa_public_key_files":      "RSA public key PEM files, comma-separated (RS256)",
+	"auth_ec_public_key_files":       "P-256 public key PEM files, comma-separated (ES256)",
+	"auth_jwks_url":                  "JWK Set URL of an OpenID Connect provider",
+	"auth_jwks_allow_http":           "allow a plain http JWK Set URL to any host",
+	"auth_jwks_refresh_interval":     "JWK Set refresh interval (default 1h)",
+	"auth_jwks_min_refresh_interval": "least gap between unknown-kid fetches (default 30s)",
+	"auth_issuer":                    "required iss claim",
+	"auth_audience":                  "value the aud claim must hold",
+	"auth_roles_claim":               "dotted path of the roles claim (default roles)",
+	"auth_leeway":                    "clock skew allowed on exp, nbf, iat (default 30s)",
+	"auth_max_token_bytes":           "longest token accepted (default 8192)",
+	"auth_metrics_public":            "serve /metrics without a token (default false)",
 }
 
 func init() {

@@ -46,7 +46,7 @@ func TestServeRefusesBadSettings(t *testing.T) {
 	}
 	// Every problem at once, each naming its source.
 	for _, want := range []string{"flag --max-seg-part-bytes", "listen \"nowhere\"",
-		"upstream: missing", "log_level \"loud\""} {
+		"upstream: missing", "log_level \"loud\"", "no key configured"} {
 		if !strings.Contains(err.Error(), want) {
 			t.Errorf("error %q does not mention %q", err, want)
 		}
@@ -59,6 +59,7 @@ func TestServeStartsAndStops(t *testing.T) {
 	cfg.Listen = "127.0.0.1:0"
 	cfg.Store = filepath.Join(t.TempDir(), "r.db")
 	cfg.LogUIDs = true
+	cfg.Auth.Disabled = true
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
 	var logs bytes.Buffer
@@ -66,6 +67,7 @@ func TestServeStartsAndStops(t *testing.T) {
 		t.Fatalf("serve = %v, want nil after a stop", err)
 	}
 	for _, want := range []string{`"level":"WARN","msg":"unsafe configuration"`,
+		`"level":"WARN","msg":"authentication disabled","setting":"auth.disabled"`,
 		`"msg":"starting"`, `"msg":"stopped"`} {
 		if !strings.Contains(logs.String(), want) {
 			t.Errorf("log lacks %s:\n%s", want, logs.String())
