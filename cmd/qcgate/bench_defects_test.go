@@ -1,0 +1,87 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"strings"
+	"testing"
+
+	"github.com/qcgate/qcgate/qc/plant"
+)
+
+
+// TestBenchDefectsRealCases runs the command on the real cases. Every
+// family but overlap finds every planted defect; overlap misses its two
+// planted LABELMAP overlaps (rule overlap.segments skips LABELMAPs), and
+// highdicom-sm-dots-50seg has true tile position errors, so the exit status
+// is 1.
+func TestBenchDefectsRealCases(t *testing.T) {
+	if testing.Short() {
+		t.Skip("checks the real cases about 100 times")
+	}
+	var out, errOut bytes.Buffer
+	code := runBenchDefects(context.Background(), benchDefectsOptions{format: "json"},
+		realDir, &out, &errOut)
+	if code != exitRejected {
+		t.Fatalf("runBenchDefects() = %d, want %d; stderr %s", code, exitRejected, &errOut)
+	}
+	var res plant.Result
+	if err := json.Unmarshal(out.Bytes(), &res); err != nil {
+		t.Fatalf("decoding JSON output: %v", err)
+	}
+	if res.Cases != 15 {
+		t.Errorf("cases = %d, want 15 (the 16 real cases but the one without sources)",
+			res.Cases)
+	}
+	for _, f := range res.Families {
+		want := f.Planted
+		if f.Family == "overlap" {
+			want = 0
+		}
+		if f.Planted == 0 || f.Found != want {
+			t.Errorf("family %s: found %d of %d, want %d", f.Family, f.Found, f.Planted, want)
+		}
+	}
+	for _, f := range res.FalseErrors {
+		if f.Case != "highdicom-sm-dots-50seg" || f.Rule != "geometry.tile_position" {
+			t.Errorf("error on clean case %s: %s: %s", f.Case, f.Rule, f.Message)
+		}
+	}
+
+	out.Reset()
+	code = runBenchDefects(context.Background(), benchDefectsOptions{format: "text"},
+		realDir, &out, &errOut)
+	text := out.String()
+	for _, want := range []string{"family        planted  found  recall",
+		"overlap       2        0      0.00", "agreement     7        7      1.00"} {
+		if code != exitRejected || !strings.Contains(text, want) {
+			t.Errorf("text output (exit %d) lacks %q:\n%s", code, want, text)
+		}
+	}
+}
+
+// TestBenchDefectsUsage checks the usage errors.
+func TestBenchDefectsUsage(t *testing.T) {
+	tests := []struct {
+		name string
+		opts benchDefectsOptions
+		dir  string
+	}{
+		{"bad format", benchDefectsOptions{format: "xml"}, realDir},
+		{"missing profile", benchDefectsOptions{format: "text", profile: "nope.yaml"},
+			realDir},
+		{"no cases", benchDefectsOptions{format: "text"}, t.TempDir()},
+		{"no folder", benchDefectsOptions{format: "text"}, "does-not-exist"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var out, errOut bytes.Buffer
+			code := runBenchDefects(context.Background(), tt.opts, tt.dir, &out, &errOut)
+			if code != exitUsage || errOut.Len() == 0 {
+				t.Errorf("runBenchDefects(%s) = %d, stderr %q; want %d and a message",
+					tt.name, code, errOut.String(), exitUsage)
+			}
+		})
+	}
+}
