@@ -10,7 +10,6 @@ import (
 	"github.com/qcgate/qcgate/qc/plant"
 )
 
-
 // TestBenchDefectsRealCases runs the command on the real cases. Every
 // family but overlap finds every planted defect; overlap misses its two
 // planted LABELMAP overlaps (rule overlap.segments skips LABELMAPs), and
