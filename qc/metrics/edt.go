@@ -108,9 +108,10 @@ type line struct {
 	k   int       // index of the envelope's last parabola, -1 for none
 }
 
+// newLine returns scratch space for lines of up to n samples.
 func newLine(n int) *line {
-	return &line{buf: make([]float64, lineGroup*n), f: make([]float64, n), h: make([]float64, n), v: make([]int, n),
-		z: make([]float64, n+1)}
+	return &line{buf: make([]float64, lineGroup*n), f: make([]float64, n),
+		h: make([]float64, n), v: make([]int, n), z: make([]float64, n+1)}
 }
 
 // envelope builds the lower envelope of the parabolas (x - q·s)² + d[q]
