@@ -106,6 +106,30 @@ type Config struct {
 	// answers start with. Empty (default) means the scheme and Host of each
 	// request.
 	PublicURL string `yaml:"public_url"`
+
+	// QC status and web pages (qcstatus.go, web.go).
+
+	// QCStatusDescription prefixes the Series Description of SEG series
+	// in QIDO-RS and metadata answers with their QC status. Nil (default)
+	// means true.
+	QCStatusDescription *bool `yaml:"qc_status_description"`
+	// QCStatusPrivate adds the QCGATE private block (decision, review
+	// state, report URL) to SEG series and instances in DICOM JSON
+	// answers. Nil (default) means true.
+	QCStatusPrivate *bool `yaml:"qc_status_private"`
+	// QCStatusFormat is the Series Description prefix, in which {status}
+	// stands for the status words ("ok", "2 warnings", "in review").
+	// Empty (default) means "[QC {status}] ".
+	QCStatusFormat string `yaml:"qc_status_format"`
+	// OHIFDir is the dist/ folder of the OHIF viewer (npm package
+	// @ohif/app) to serve at the gateway's root. Empty (default) serves
+	// no viewer.
+	OHIFDir string `yaml:"ohif_dir"`
+	// OHIFOIDCIssuer and OHIFOIDCClientID are the OpenID Connect provider
+	// and client the viewer signs in with; both empty (default) means the
+	// viewer does not sign in itself.
+	OHIFOIDCIssuer   string `yaml:"ohif_oidc_issuer"`
+	OHIFOIDCClientID string `yaml:"ohif_oidc_client_id"`
 	// LogLevel is debug, info (default), warn or error.
 	LogLevel string `yaml:"log_level"`
 	// LogUIDs lets access records and logs carry DICOM UIDs. Default false:

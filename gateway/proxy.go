@@ -170,6 +170,9 @@ func (s *Server) modifyResponse(res *http.Response) error {
 	if !ok || info.base == nil {
 		return nil
 	}
+	if err := s.addQCStatus(res, info); err != nil { // qcstatus_proxy.go
+		return err
+	}
 	pairs := s.urlRewrites(info.base)
 	if len(pairs) == 0 {
 		return nil

@@ -41,6 +41,9 @@ type Options struct {
 	// Transport sends every upstream request. Nil means a transport built
 	// from Config (UpstreamTimeout bounds the wait for answer headers).
 	Transport http.RoundTripper
+	// ReviewLookup gives the review states shown in QC status and on the
+	// dashboard. Nil means QC decisions only.
+	ReviewLookup ReviewLookup
 	// Registry receives the metrics. Nil means a new registry, with the
 	// Go and process collectors, served at /metrics.
 	Registry *prometheus.Registry
@@ -54,6 +57,11 @@ type Options struct {
 // Server is the gateway. Build it with [New]; it is safe for concurrent
 // use.
 type Server struct {
+	// reviewLookup gives review states; nil without one.
+	reviewLookup ReviewLookup
+	// web serves the OHIF viewer and the QC dashboard (web.go).
+	web *webUI
+
 	cfg       *Config
 	log       *slog.Logger
 	store     store.Store
@@ -154,6 +162,10 @@ func New(opts Options) (*Server, error) {
 	s.sources = newMetadataCache(cfg.MetadataCacheSize, cfg.MetadataCacheTTL, time.Now)
 	s.tagger = newTagger(s.client, s, cfg.TaggingEnabled())
 	s.proxy = s.newProxy()
+	s.reviewLookup = opts.ReviewLookup
+	if s.web, err = s.newWebUI(); err != nil {
+		return nil, err
+	}
 	s.handler = s.routes()
 	return s, nil
 }
@@ -221,6 +233,7 @@ func (s *Server) routes() http.Handler {
 	// an anonymous client gets 401 for any path and cannot probe which
 	// exist; DICOMweb paths learn their role once classified.
 	e.Use(s.accessLog)
+	s.webRoutes(e) // OHIF viewer and QC dashboard (web.go)
 	e.GET("/healthz", s.wrap(s.serveHealthz))
 	e.GET("/readyz", s.wrap(s.serveReadyz))
 	metrics := []gin.HandlerFunc{gin.WrapH(s.metrics.handler())}
