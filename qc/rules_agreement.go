@@ -58,7 +58,7 @@ var ruleAgreementHD95 = &rule{
 		Reference:       "PS3.3 C.8.20.2, Table 10-25; profile: hd95_max_mm",
 		Summary: "a segment's HD95 (the larger directed 95th percentile of surface " +
 			"distances) to the same concept in another SEG of the source series is at most " +
-			"PS3.3 C.8.20.2, Table 10-25; profile: hd95_max_mm",
+			"the profile's hd95_max_mm",
 		Optional: true,
 	},
 	check: func(c *checkContext, r *rule) {
