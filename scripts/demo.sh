@@ -131,10 +131,14 @@ done
 echo "Orthanc $(curl -fsS -u "$orthanc_user:$orthanc_password" \
 	"http://127.0.0.1:$orthanc_port/system" | jq -r .Version) on port $orthanc_port"
 
-# The gateway in front of it.
+# The gateway in front of it, with authentication on: a random HS256
+# secret in a file, and tokens minted with it by "qcgate token".
 gateway_port=${DEMO_PORT:-$(free_port)}
 gw="http://127.0.0.1:$gateway_port"
+random_hex 32 >"$work/jwt-secret"
+chmod 600 "$work/jwt-secret"
 QCGATE_LISTEN="127.0.0.1:$gateway_port" \
+	QCGATE_AUTH_HS256_SECRET_FILE="$work/jwt-secret" \
 	QCGATE_UPSTREAM="http://127.0.0.1:$orthanc_port/dicom-web" \
 	QCGATE_UPSTREAM_USER="$orthanc_user" \
 	QCGATE_UPSTREAM_PASSWORD_FILE="$work/orthanc-password" \
@@ -148,6 +152,12 @@ if ! wait_ready "$gateway_pid" "$gw/healthz"; then
 fi
 echo "qcgate on $gw"
 echo
+
+# An annotator's token to upload, a viewer's to read reports.
+annotator_token=$("$work/qcgate" token --secret-file "$work/jwt-secret" \
+	--sub demo-annotator --roles annotator --ttl 12h)
+viewer_token=$("$work/qcgate" token --secret-file "$work/jwt-secret" \
+	--sub demo-viewer --roles viewer --ttl 12h)
 
 # stow sends files as one STOW-RS request (PS3.18 10.5) through the
 # gateway; the answer goes to $work/answer.json and its headers to
@@ -164,6 +174,7 @@ stow() {
 		printf -- '--%s--\r\n' "$boundary"
 	} >"$work/body.bin"
 	curl -sS -o "$work/answer.json" -D "$work/answer.headers" -w '%{http_code}' \
+		-H "Authorization: Bearer $annotator_token" \
 		-H "Content-Type: multipart/related; type=\"application/dicom\"; boundary=$boundary" \
 		-H 'Accept: application/dicom+json' \
 		--data-binary @"$work/body.bin" "$gw/dicom-web/studies"
@@ -180,7 +191,8 @@ answer_uids() {
 # of the report of a SEG.
 print_report() {
 	local uid=$1 code
-	code=$(curl -sS -o "$work/report.json" -w '%{http_code}' "$gw/qc/v1/reports/$uid")
+	code=$(curl -sS -o "$work/report.json" -w '%{http_code}' \
+		-H "Authorization: Bearer $viewer_token" "$gw/qc/v1/reports/$uid")
 	if [ "$code" != 200 ]; then
 		echo "    report: HTTP $code"
 		return
@@ -225,6 +237,9 @@ Look at:
   health                                $gw/healthz  $gw/readyz
   logs                                  $work/qcgate.log  $work/orthanc.log
                                         (removed at exit unless DEMO_KEEP=1)
+Every request but /healthz and /readyz needs a bearer token, for example
+  curl -H "Authorization: Bearer \$TOKEN" $gw/qc/v1/reports
+with TOKEN=\$(qcgate token --secret-file $work/jwt-secret --sub you --roles viewer)
 EOF
 
 if [ "${DEMO_EXIT:-}" = 1 ]; then
