@@ -349,6 +349,138 @@ func TestRulesOverlap(t *testing.T) {
 	}
 }
 
+// lmFrame is one 8-bit LABELMAP frame on plane k: the rectangles' labels,
+// later rectangles over earlier ones.
+type lmFrame struct {
+	k     int
+	rects []lmRect
+}
+
+// lmRect labels rows r0..r1, columns c0..c1 (inclusive) of a frame.
+type lmRect struct{ label, r0, r1, c0, c1 int }
+
+// labelmapSeg returns an 8-bit LABELMAP SEG of 8x8 frames on the sources
+// of volumeSeg (two planes), with segments 1 (liver) and 2 (spleen)
+// described and the frames given.
+func labelmapSeg(frames ...lmFrame) (*Segmentation, *SourceSet, CheckOptions) {
+	s, src := volumeSeg("1.9.1", 8, 8, 2, seg(1, "Liver", cLiver), seg(2, "Spleen", cSpleen))
+	s.SegmentationType = SegmentationTypeLabelmap
+	s.BitsAllocated, s.BitsStored = 8, 8
+	var px [][]byte
+	for _, f := range frames {
+		fr := baseFrame(len(s.Frames)+1, 0, f.k+1)
+		fr.ImagePositionPatient = []float64{0, 0, float64(f.k)}
+		s.Frames = append(s.Frames, fr)
+		p := make([]byte, 64)
+		for _, rc := range f.rects {
+			for r := rc.r0; r <= rc.r1; r++ {
+				for c := rc.c0; c <= rc.c1; c++ {
+					p[r*8+c] = byte(rc.label)
+				}
+			}
+		}
+		px = append(px, p)
+	}
+	s.NumberOfFrames = len(s.Frames)
+	s.pixels = testPixels{frames: px}
+	return s, src, CheckOptions{}
+}
+
+func TestRulesOverlapLabelmap(t *testing.T) {
+	ids := []string{"overlap.segments"}
+	// liver: rows 2-5, columns 2-5 (16 pixels); spleen: rows 5-6, columns
+	// 4-6, which meets the liver at row 5, columns 4 and 5 (2 pixels).
+	liver := lmRect{1, 2, 5, 2, 5}
+	spleen := lmRect{2, 5, 6, 4, 6}
+	runFamilyCases(t, []familyCase{
+		{
+			name: "one frame a plane: labels cannot overlap",
+			build: func() (*Segmentation, *SourceSet, CheckOptions) {
+				return labelmapSeg(lmFrame{0, []lmRect{liver, spleen}},
+					lmFrame{1, []lmRect{liver, spleen}})
+			},
+			rules: ids,
+		},
+		{
+			name: "two frames on plane 0 give 2 voxels two labels",
+			build: func() (*Segmentation, *SourceSet, CheckOptions) {
+				return labelmapSeg(lmFrame{0, []lmRect{liver}}, lmFrame{0, []lmRect{spleen}},
+					lmFrame{1, []lmRect{liver}})
+			},
+			rules: ids,
+			want:  []found{{"overlap.segments", 1, 0}},
+			wantText: "frames on a shared plane give segments 1 and 2 the same 2 voxels " +
+				"on 1 slices",
+		},
+		{
+			// Plane 0: the 2 shared pixels; plane 1: the whole liver
+			// relabelled 2 by a second frame (16 pixels): 18 on 2 slices.
+			name: "overlaps on two planes add up",
+			build: func() (*Segmentation, *SourceSet, CheckOptions) {
+				return labelmapSeg(lmFrame{0, []lmRect{liver}}, lmFrame{1, []lmRect{liver}},
+					lmFrame{0, []lmRect{spleen}}, lmFrame{1, []lmRect{{2, 2, 5, 2, 5}}})
+			},
+			rules:    ids,
+			want:     []found{{"overlap.segments", 1, 0}},
+			wantText: "segments 1 and 2 the same 18 voxels on 2 slices",
+		},
+		{
+			name: "the same label twice on a plane is no overlap",
+			build: func() (*Segmentation, *SourceSet, CheckOptions) {
+				return labelmapSeg(lmFrame{0, []lmRect{liver}}, lmFrame{0, []lmRect{liver}})
+			},
+			rules: ids,
+		},
+		{
+			// Label 3 is undescribed: still a label, so it overlaps the
+			// liver (4 pixels: rows 2-3, columns 2-3) and the spleen's
+			// frame (none).
+			name: "three frames, one undescribed label",
+			build: func() (*Segmentation, *SourceSet, CheckOptions) {
+				return labelmapSeg(lmFrame{0, []lmRect{liver}}, lmFrame{0, []lmRect{spleen}},
+					lmFrame{0, []lmRect{{3, 0, 3, 0, 3}}})
+			},
+			rules:    ids,
+			want:     []found{{"overlap.segments", 1, 0}, {"overlap.segments", 1, 0}},
+			wantText: "segments 1 and 2 the same 2 voxels on 1 slices",
+		},
+	})
+}
+
+func TestRulesOverlapLabelmapPadding(t *testing.T) {
+	// The second frame pads the liver's pixels with the Pixel Padding Value
+	// 3, which no segment describes: background, not a label.
+	s, src, _ := labelmapSeg(lmFrame{0, []lmRect{{1, 2, 5, 2, 5}}},
+		lmFrame{0, []lmRect{{3, 0, 7, 0, 7}}})
+	pad := 3
+	s.PixelPaddingValue = &pad
+	p, err := ParseProfile([]byte(familyProfile))
+	if err != nil {
+		t.Fatalf("ParseProfile() error: %v", err)
+	}
+	rep := NewEngine(p).Check(context.Background(), s, src)
+	for _, f := range rep.Findings {
+		if f.Rule == "overlap.segments" {
+			t.Errorf("Check(padded frame) finding %s: %s, want none", f.Rule, f.Message)
+		}
+	}
+
+	// Without the padding value, 3 is a label over all 16 liver pixels.
+	s.PixelPaddingValue = nil
+	rep = NewEngine(p).Check(context.Background(), s, src)
+	var got []string
+	for _, f := range rep.Findings {
+		if f.Rule == "overlap.segments" {
+			got = append(got, f.Message)
+		}
+	}
+	want := []string{"a LABELMAP voxel holds one segment, but frames on a shared plane " +
+		"give segments 1 and 3 the same 16 voxels on 1 slices"}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("Check(unpadded frame) overlap findings (-want +got):\n%s", diff)
+	}
+}
+
 // fractionalSeg returns a FRACTIONAL SEG of one 2x4 frame holding values.
 func fractionalSeg(values ...byte) (*Segmentation, *SourceSet, CheckOptions) {
 	s, src := volumeSeg("1.9.1", 2, 4, 1, seg(1, "Liver", cLiver, block(2, 4, 0, 0, 0, 0)),

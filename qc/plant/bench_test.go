@@ -10,13 +10,8 @@ const realCases = "../testdata/real"
 
 // knownMisses are the families whose planted defects the rules do not find
 // yet, with the reason. The test fails when one of them is found, so that
-// the entry goes.
-var knownMisses = map[string]string{
-	// Rule overlap.segments returns at once for a LABELMAP ("a LABELMAP
-	// pixel holds one value"), but two LABELMAP frames on one plane give one
-	// voxel two labels; issue 4 asks for overlap "always in a LABELMAP".
-	"overlap": "overlap.segments does not check LABELMAP frames on a shared plane",
-}
+// the entry goes. None is known now.
+var knownMisses = map[string]string{}
 
 // knownCleanErrors are errors on clean cases that are true: the case has
 // the defect. highdicom-sm-dots-50seg places its frame 1 at row 41, column
