@@ -135,7 +135,7 @@ func TestBadInput(t *testing.T) {
 // Orthanc holds no instance.
 func requireNothingStored(t *testing.T, e *env) {
 	t.Helper()
-	e.gw.Get(t, "/healthz", nil).RequireStatus(t, http.StatusOK)
+	e.gateway.Anonymous().Get(t, "/healthz", nil).RequireStatus(t, http.StatusOK)
 	if n := e.orthanc.Statistics(t).CountInstances; n != 0 {
 		t.Fatalf("Orthanc holds %d instance(s) after a refused request, want 0", n)
 	}

@@ -24,7 +24,11 @@ import (
 func benchSetup(b *testing.B) (*harness.Orthanc, *harness.Serve) {
 	b.Helper()
 	o := harness.StartOrthanc(b, harness.OrthancOptions{})
-	s := harness.StartServe(b, o, harness.ServeOptions{Env: []string{"QCGATE_LOG_LEVEL=warn"}})
+	s := harness.StartServe(b, o, harness.ServeOptions{Env: []string{
+		"QCGATE_LOG_LEVEL=warn",
+		// The measurements send faster than the default per-client limit.
+		"QCGATE_RATE_LIMIT=0",
+	}})
 	return o, s
 }
 

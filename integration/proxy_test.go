@@ -35,10 +35,11 @@ func newTapEnv(t *testing.T, orthancConfig map[string]any) *tapEnv {
 
 // TestGatewayHidesOrthancREST sends paths that would reach Orthanc's REST
 // API, plain, encoded, with dot segments and double slashes, to the
-// gateway. Each gets 404 and none reaches Orthanc: the tap records nothing,
-// and a Lua script that would tag the stored CT has no effect. The same
-// script sent to Orthanc directly does tag it, which shows the check can
-// fail.
+// gateway, with a valid annotator token and without one. With the token
+// each gets 404, without it 401; none reaches Orthanc: the tap records
+// nothing, and a Lua script that would tag the stored CT has no effect. The
+// same script sent to Orthanc directly does tag it, which shows the check
+// can fail.
 func TestGatewayHidesOrthancREST(t *testing.T) {
 	t.Parallel()
 	e := newTapEnv(t, map[string]any{"ExecuteLuaEnabled": true})
@@ -87,9 +88,14 @@ func TestGatewayHidesOrthancREST(t *testing.T) {
 			if tt.method == http.MethodPost {
 				body = script("through-the-gateway")
 			}
-			resp := e.gw.Raw(t, tt.method, tt.target, nil, body)
+			resp := e.gw.Raw(t, tt.method, tt.target, e.gw.Header, body)
 			if resp.Status != http.StatusNotFound {
 				t.Errorf("%s %s = %d, want 404", tt.method, tt.target, resp.Status)
+			}
+			resp = e.gw.Raw(t, tt.method, tt.target, nil, body)
+			if resp.Status != http.StatusUnauthorized {
+				t.Errorf("%s %s without a token = %d, want 401",
+					tt.method, tt.target, resp.Status)
 			}
 			for _, r := range e.tap.Requests() {
 				t.Errorf("%s %s reached the upstream as %s %s",
@@ -149,18 +155,18 @@ func TestQIDORepair(t *testing.T) {
 }
 
 // TestHeadersNotForwarded checks what the gateway must not pass upstream:
-// the client's Authorization header (the gateway sends its own
-// credentials) and Expect: 100-continue, which Orthanc never answers, so
-// forwarding it stalls every upload by a second.
+// the client's Authorization header, a valid bearer token (the gateway
+// sends its own credentials), and Expect: 100-continue, which Orthanc never
+// answers, so forwarding it stalls every upload by a second.
 func TestHeadersNotForwarded(t *testing.T) {
 	t.Parallel()
 	e := newTapEnv(t, nil)
-	const clientAuth = "Bearer client-token-that-must-stay-at-the-gateway"
+	clientAuth := e.gw.Header.Get("Authorization")
+	if clientAuth == "" {
+		t.Fatalf("the gateway's test client sends no token")
+	}
 
-	resp := e.gw.Get(t, "/dicom-web/studies", http.Header{
-		"Authorization": {clientAuth},
-		"Accept":        {harness.MediaTypeDICOMJSON},
-	})
+	resp := e.gw.Get(t, "/dicom-web/studies", http.Header{"Accept": {harness.MediaTypeDICOMJSON}})
 	resp.RequireStatus(t, http.StatusOK, http.StatusNoContent)
 
 	body := harness.Multipart(harness.FilePart(t, ctImage))

@@ -14,22 +14,42 @@ import (
 )
 
 // TestServeBinary runs the qcgate binary as users do, configured only by
-// QCGATE_ environment variables with the upstream password in a file, and
-// sends the liver case through it.
+// QCGATE_ environment variables with the upstream password and the token
+// secret in files, and sends the liver case through it: without a token
+// and with a viewer's token the STOW-RS request is refused, with an
+// annotator's it is stored.
 func TestServeBinary(t *testing.T) {
 	t.Parallel()
 	o := harness.StartOrthanc(t, harness.OrthancOptions{})
 	s := harness.StartServe(t, o, harness.ServeOptions{})
 	e := &env{orthanc: o, gw: s.Client(), direct: o.Client()}
-
 	files := append(slices.Clone(liverSources), liverSEG)
+	body := harness.Multipart(harness.FileParts(t, files...)...)
+
+	anonymous := &harness.Client{BaseURL: s.URL}
+	resp := anonymous.STOW(t, "/dicom-web/studies", body)
+	if resp.Status != http.StatusUnauthorized || resp.Header.Get("WWW-Authenticate") == "" {
+		t.Errorf("STOW without a token = %d, WWW-Authenticate %q, want 401 and a challenge",
+			resp.Status, resp.Header.Get("WWW-Authenticate"))
+	}
+	resp = s.ClientAs("viewer").STOW(t, "/dicom-web/studies", body)
+	if resp.Status != http.StatusForbidden {
+		t.Errorf("STOW with a viewer's token = %d, want 403", resp.Status)
+	}
+	if n := o.Statistics(t).CountInstances; n != 0 {
+		t.Fatalf("Orthanc holds %d instances after refused requests, want 0", n)
+	}
+
 	e.requireStow(t, http.StatusOK, files...)
 	checkLiverReport(t, e.report(t, liverSOP))
 
 	for _, path := range []string{"/healthz", "/readyz"} {
-		e.gw.Get(t, path, nil).RequireStatus(t, http.StatusOK)
+		anonymous.Get(t, path, nil).RequireStatus(t, http.StatusOK)
 	}
-	metrics := e.gw.Get(t, "/metrics", nil)
+	if resp := e.gw.Get(t, "/metrics", nil); resp.Status != http.StatusForbidden {
+		t.Errorf("/metrics with an annotator's token = %d, want 403", resp.Status)
+	}
+	metrics := s.ClientAs("auditor").Get(t, "/metrics", nil)
 	metrics.RequireStatus(t, http.StatusOK)
 	if !strings.Contains(string(metrics.Body), "# TYPE ") {
 		t.Errorf("/metrics is not in the Prometheus text format: %s", metrics.Snippet())
@@ -131,7 +151,7 @@ func TestUpstreamFailures(t *testing.T) {
 			if took := time.Since(start); took > 10*time.Second {
 				t.Errorf("two requests took %v with a 1 s upstream timeout", took)
 			}
-			if resp := c.Get(t, "/readyz", nil); resp.Status == http.StatusOK {
+			if resp := g.Anonymous().Get(t, "/readyz", nil); resp.Status == http.StatusOK {
 				t.Errorf("/readyz = 200 with the upstream %s", tt.name)
 			}
 

@@ -26,10 +26,14 @@ type GatewayOptions struct {
 	// use.
 	Upstream string
 	// Settings are gateway settings by their configuration key (the YAML
-	// keys of docker/qcgate.example.yaml), for example
-	// "max_seg_part_bytes": "64KiB". They win over the harness's own. Nil
-	// sets nothing more.
+	// keys of docker/qcgate.example.yaml, auth_ and a key for those of the
+	// auth section), for example "max_seg_part_bytes": "64KiB". They win
+	// over the harness's own. Nil sets nothing more.
 	Settings map[string]string
+	// NoAuth turns the gateway's authentication off (auth.disabled).
+	// Default false: the gateway checks HS256 tokens that [Gateway.Tokens]
+	// mints.
+	NoAuth bool
 }
 
 // Gateway is a gateway running in the test process, built with
@@ -44,10 +48,24 @@ type Gateway struct {
 	Server *gateway.Server
 	// LogPath is the file the gateway logs to, at debug level.
 	LogPath string
+	// Tokens mints tokens the gateway accepts; nil with NoAuth.
+	Tokens *Tokens
+
+	tb testing.TB
 }
 
-// Client returns a client of the gateway, without credentials.
-func (g *Gateway) Client() *Client { return &Client{BaseURL: g.URL} }
+// Client returns a client of the gateway that sends a token with
+// [DefaultRoles] (none with NoAuth).
+func (g *Gateway) Client() *Client { return g.Tokens.client(g.tb, g.URL, DefaultRoles...) }
+
+// ClientAs returns a client of the gateway whose token has the given roles
+// (no token with NoAuth).
+func (g *Gateway) ClientAs(roles ...string) *Client {
+	return g.Tokens.client(g.tb, g.URL, roles...)
+}
+
+// Anonymous returns a client of the gateway that sends no token.
+func (g *Gateway) Anonymous() *Client { return &Client{BaseURL: g.URL} }
 
 // StartGateway builds a gateway in front of o with [gateway.LoadConfig]
 // and [gateway.New], with a report store in the test's temporary folder,
@@ -67,6 +85,13 @@ func StartGateway(t testing.TB, o *Orthanc, opts GatewayOptions) *Gateway {
 		"store":         filepath.Join(dir, "reports.db"),
 		"log_level":     "debug",
 		"log_uids":      "true",
+	}
+	var tokens *Tokens
+	if opts.NoAuth {
+		settings["auth_disabled"] = "true"
+	} else {
+		tokens = newTokens(t, dir)
+		settings["auth_hs256_secret_file"] = tokens.SecretFile
 	}
 	maps.Copy(settings, opts.Settings)
 	cfg, err := gateway.LoadConfig(gateway.LoadOptions{
@@ -97,7 +122,8 @@ func StartGateway(t testing.TB, o *Orthanc, opts GatewayOptions) *Gateway {
 	done := make(chan error, 1)
 	go func() { done <- srv.Serve(ctx, ln) }()
 
-	g := &Gateway{URL: "http://" + ln.Addr().String(), Orthanc: o, Server: srv, LogPath: logPath}
+	g := &Gateway{URL: "http://" + ln.Addr().String(), Orthanc: o, Server: srv,
+		LogPath: logPath, Tokens: tokens, tb: t}
 	t.Cleanup(func() {
 		cancel()
 		select {

@@ -25,6 +25,10 @@ type ServeOptions struct {
 	// the Orthanc's DICOMwebURL; a [Tap] in front of Orthanc is the other
 	// use.
 	Upstream string
+	// NoAuth turns the gateway's authentication off
+	// (QCGATE_AUTH_DISABLED). Default false: the gateway checks HS256
+	// tokens that [Serve.Tokens] mints.
+	NoAuth bool
 }
 
 // Serve is a running "qcgate serve" child process, stopped with SIGTERM
@@ -34,8 +38,11 @@ type Serve struct {
 	URL string
 	// StorePath is the SQLite report database.
 	StorePath string
+	// Tokens mints tokens the gateway accepts; nil with NoAuth.
+	Tokens *Tokens
 
 	proc *process
+	tb   testing.TB
 }
 
 // BuildQcgate builds the qcgate command into a temporary folder of the
@@ -57,7 +64,8 @@ func BuildQcgate(t testing.TB) string {
 
 // StartServe builds qcgate and runs "qcgate serve" in front of o, configured
 // only through QCGATE_ environment variables (listen address, upstream and
-// its credentials from a password file, report store, then opts.Env), and
+// its credentials from a password file, report store, token secret file,
+// then opts.Env), and
 // waits until /healthz answers. QCGATE_ variables of the test's own
 // environment are not passed on.
 func StartServe(t testing.TB, o *Orthanc, opts ServeOptions) *Serve {
@@ -72,6 +80,12 @@ func StartServe(t testing.TB, o *Orthanc, opts ServeOptions) *Serve {
 	if upstream == "" {
 		upstream = o.DICOMwebURL
 	}
+	var tokens *Tokens
+	authEnv := "QCGATE_AUTH_DISABLED=true"
+	if !opts.NoAuth {
+		tokens = newTokens(t, dir)
+		authEnv = "QCGATE_AUTH_HS256_SECRET_FILE=" + tokens.SecretFile
+	}
 
 	var lastErr error
 	for range startAttempts {
@@ -82,6 +96,8 @@ func StartServe(t testing.TB, o *Orthanc, opts ServeOptions) *Serve {
 		s := &Serve{
 			URL:       "http://127.0.0.1:" + strconv.Itoa(port),
 			StorePath: filepath.Join(dir, "reports.db"),
+			Tokens:    tokens,
+			tb:        t,
 		}
 		env := []string{
 			"QCGATE_LISTEN=127.0.0.1:" + strconv.Itoa(port),
@@ -89,6 +105,7 @@ func StartServe(t testing.TB, o *Orthanc, opts ServeOptions) *Serve {
 			"QCGATE_UPSTREAM_USER=" + o.User,
 			"QCGATE_UPSTREAM_PASSWORD_FILE=" + passwordFile,
 			"QCGATE_STORE=" + s.StorePath,
+			authEnv,
 		}
 		env = append(env, opts.Env...)
 		args := append([]string{"serve"}, opts.Args...)
@@ -110,8 +127,13 @@ func StartServe(t testing.TB, o *Orthanc, opts ServeOptions) *Serve {
 	return nil
 }
 
-// Client returns a client of the gateway, without credentials.
-func (s *Serve) Client() *Client { return &Client{BaseURL: s.URL} }
+// Client returns a client of the gateway that sends a token with
+// [DefaultRoles] (none with NoAuth).
+func (s *Serve) Client() *Client { return s.Tokens.client(s.tb, s.URL, DefaultRoles...) }
+
+// ClientAs returns a client of the gateway whose token has the given roles
+// (no token with NoAuth).
+func (s *Serve) ClientAs(roles ...string) *Client { return s.Tokens.client(s.tb, s.URL, roles...) }
 
 // PID is the process ID of the gateway.
 func (s *Serve) PID() int { return s.proc.PID() }
