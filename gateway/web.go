@@ -13,6 +13,8 @@ import (
 type webUI struct {
 	// ohif serves the viewer; nil when ohif_dir is empty.
 	ohif *ohifHandler
+	// reviews is the review workflow; nil until [Server.SetReviewWorkflow].
+	reviews reviewWorkflow
 }
 
 // newWebUI checks the web settings and loads the viewer's files list.
@@ -47,4 +49,5 @@ func (s *Server) webRoutes(e *gin.Engine) {
 	if s.web.ohif != nil {
 		e.Use(s.web.ohif.serve)
 	}
+	s.dashboardRoutes(e)
 }
