@@ -65,10 +65,12 @@ func TestDashboardList(t *testing.T) {
 	})
 	t.Run("SEG page", func(t *testing.T) {
 		res, b := g.do(t, http.MethodGet, "/qc/seg/1.2", nil, nil)
-		if res.StatusCode != http.StatusOK || !strings.Contains(string(b), "QC decision <strong>rejected") {
+		if res.StatusCode != http.StatusOK ||
+			!strings.Contains(string(b), "QC decision <strong>rejected") {
 			t.Errorf("GET /qc/seg/1.2 = %d, want 200 with the decision\n%s", res.StatusCode, b)
 		}
-		if csp := res.Header.Get("Content-Security-Policy"); !strings.Contains(csp, "default-src 'none'") {
+		csp := res.Header.Get("Content-Security-Policy")
+		if !strings.Contains(csp, "default-src 'none'") {
 			t.Errorf("Content-Security-Policy = %q, want default-src 'none'", csp)
 		}
 		res, _ = g.do(t, http.MethodGet, "/qc/seg/4.4", nil, nil)
