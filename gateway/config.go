@@ -91,8 +91,17 @@ type Config struct {
 	// ./qcgate.db) or "sqlite:PATH".
 	Store string `yaml:"store"`
 	// Profile is a QC profile file; empty (default) means the built-in
-	// profile.
+	// profile. Without default_profile it is the default.
 	Profile string `yaml:"profile"`
+	// ProfilesDir is a folder whose *.yaml and *.yml files are QC profiles,
+	// chosen per SEG by project (/projects/{name}/dicom-web), then by the
+	// SEG's Clinical Trial Protocol ID (0012,0020), else the default.
+	// Empty (default) means none.
+	ProfilesDir string `yaml:"profiles_dir"`
+	// DefaultProfile names the profile of SEGs no project or protocol
+	// selects. Empty (default) means the profile file's, else the built-in
+	// profile.
+	DefaultProfile string `yaml:"default_profile"`
 	// MaxSEGPartBytes bounds one SEG part of a STOW-RS request, which the
 	// gateway holds in memory to check it; larger ones get 413. Bytes, with
 	// an optional unit (KiB, MiB, GiB, KB, MB, GB). Default 512MiB.

@@ -33,9 +33,16 @@ type proxyInfo struct {
 // path, then intercepts STOW-RS or passes the request through.
 func (s *Server) serveDICOMweb(c *gin.Context) error {
 	r := c.Request
-	route, err := classifyPath(r.Method, rawPath(r))
+	project, path, err := s.splitProject(rawPath(r))
 	if err != nil {
 		return err
+	}
+	route, err := classifyPath(r.Method, path)
+	if err != nil {
+		return err
+	}
+	if project != "" {
+		route.Template = projectPrefix + "{project}" + route.Template
 	}
 	st := stateFrom(r.Context())
 	st.route = route.Template
@@ -43,7 +50,7 @@ func (s *Server) serveDICOMweb(c *gin.Context) error {
 		return err
 	}
 	if route.Kind == kindSTOW && r.Method == http.MethodPost {
-		return s.serveSTOW(c, route)
+		return s.serveSTOW(c, route, project)
 	}
 	base, err := s.gatewayBase(r)
 	if err != nil {

@@ -67,6 +67,8 @@ type Server struct {
 	store     store.Store
 	ownStore  bool
 	engine    *qc.Engine
+	profiles  *qc.ProfileSet
+	engines   map[*qc.Profile]*qc.Engine
 	client    *dicomweb.Client
 	transport http.RoundTripper
 	upstream  *url.URL
@@ -126,15 +128,10 @@ func New(opts Options) (*Server, error) {
 		s.transport = newTransport(cfg)
 	}
 
-	profile := opts.Profile
-	if profile == nil && cfg.Profile != "" {
-		p, err := qc.LoadProfile(cfg.Profile)
-		if err != nil {
-			return nil, fmt.Errorf("loading profile: %w", err)
-		}
-		profile = p
+	if err := s.loadProfiles(opts.Profile); err != nil {
+		s.stopVerifier()
+		return nil, err
 	}
-	s.engine = qc.NewEngine(profile)
 
 	client, err := dicomweb.NewClient(dicomweb.ClientOptions{
 		BaseURL:     cfg.Upstream,

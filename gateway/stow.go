@@ -74,9 +74,12 @@ type stowRequest struct {
 	s     *Server
 	ctx   context.Context
 	route dicomwebRoute
-	base  *url.URL
-	id    string
-	parts []*stowPart
+	// project is the project of a /projects/{name}/dicom-web request, which
+	// chooses the QC profile; "" for /dicom-web.
+	project string
+	base    *url.URL
+	id      string
+	parts   []*stowPart
 	// up is the one upstream STOW-RS request, started with the first part
 	// that goes upstream; nil while none has.
 	up *upstreamStow
@@ -101,10 +104,11 @@ var (
 )
 
 // serveSTOW intercepts a STOW-RS request (PS3.18 10.5): non-SEG parts are
-// forwarded as they stream in, SEGs are held, checked and forwarded only
-// when accepted, and one answer merges the upstream's outcome with the
+// forwarded as they stream in, SEGs are held, checked with the profile of
+// project (or the one their protocol or the default selects) and forwarded
+// only when accepted, and one answer merges the upstream's outcome with the
 // gateway's.
-func (s *Server) serveSTOW(c *gin.Context, route dicomwebRoute) error {
+func (s *Server) serveSTOW(c *gin.Context, route dicomwebRoute, project string) error {
 	r := c.Request
 
 	// Step 1: the request must be a multipart/related body of
@@ -124,7 +128,7 @@ func (s *Server) serveSTOW(c *gin.Context, route dicomwebRoute) error {
 	// reports of an upload in flight be written.
 	s.stowWG.Add(1)
 	defer s.stowWG.Done()
-	sr := &stowRequest{s: s, ctx: r.Context(), route: route, base: base,
+	sr := &stowRequest{s: s, ctx: r.Context(), route: route, project: project, base: base,
 		id: stateFrom(r.Context()).id, geometryBudget: maxGeometryBytes}
 
 	// Step 2: read the parts. A body that breaks off, is malformed or is
@@ -373,7 +377,15 @@ func (sr *stowRequest) checkHeld() {
 			p.data = nil
 			continue
 		}
-		sr.decide(p, sr.s.engine.Check(context.WithoutCancel(sr.ctx), seg, sources))
+		var others qc.PeerList
+		for q, other := range segs {
+			if q != p {
+				others = append(others, qc.Peer{Segmentation: other,
+					Annotator: sr.uploader()})
+			}
+		}
+		sr.decide(p, sr.s.checkSEG(context.WithoutCancel(sr.ctx), seg, sources,
+			sr.project, others))
 	}
 
 	// Accepted SEGs follow the non-SEG parts in the same upstream request,
@@ -396,9 +408,15 @@ func (sr *stowRequest) checkHeld() {
 // setUploader records the token's subject in rep; it stays empty when
 // authentication is off.
 func (sr *stowRequest) setUploader(rep *qc.Report) {
+	rep.Uploader = sr.uploader()
+}
+
+// uploader is the token's subject, or "" when authentication is off.
+func (sr *stowRequest) uploader() string {
 	if p := auth.FromContext(sr.ctx); p != nil && !sr.s.verifier.Disabled() {
-		rep.Uploader = p.Subject
+		return p.Subject
 	}
+	return ""
 }
 
 // requestSources reads the geometry of the forwarded images of the

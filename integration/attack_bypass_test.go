@@ -179,6 +179,7 @@ func TestNoWayAroundTheGate(t *testing.T) {
 			}
 			// Checked (a rejected report exists) or refused (4xx).
 			checked := e.gw.Get(t, "/qc/v1/reports/"+gbmSOP, nil).Status == http.StatusOK
+			t.Logf("POST %s = %d, Warning %q", tt.path, resp.Status, resp.Header.Get("Warning"))
 			if !checked && (resp.Status < 400 || resp.Status >= 500) {
 				t.Errorf("POST %s (%s) = %d without a report, want the SEG checked or a 4xx",
 					tt.path, tt.name, resp.Status)

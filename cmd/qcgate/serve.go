@@ -47,6 +47,8 @@ var settingHelp = map[string]string{
 	"orthanc_tagging":        "tag accepted SEGs in Orthanc (default true for orthanc)",
 	"store":                  "report store: SQLite file path (default ./qcgate.db)",
 	"profile":                "QC profile file (default: built-in profile)",
+	"profiles_dir":           "folder of QC profiles chosen per project or protocol",
+	"default_profile":        "name of the default profile (default: profile's or built-in)",
 	"max_seg_part_bytes":     "largest SEG part held for checking (default 512MiB)",
 	"max_request_bytes":      "largest STOW-RS body, 0 for no limit (default 0)",
 	"public_url":             "external base URL of the gateway (default: from Host)",
