@@ -312,6 +312,9 @@ func (s *Server) serveDashboardSEG(c *gin.Context) error {
 	if err != nil {
 		return fmt.Errorf("reading report: %w", err)
 	}
+	if !isUID(r.Report.StudyInstanceUID) || !isUID(r.Report.SeriesInstanceUID) {
+		r.Stored = false
+	}
 
 	data := map[string]any{"Title": "SEG " + uid, "Principal": p, "Report": r.Report,
 		"Stored": r.Stored, "Outcome": r.Outcome, "SeesIdentities": seesIdentities(p),
@@ -386,7 +389,8 @@ func (s *Server) serveDashboardReview(c *gin.Context) error {
 		req.Version = 0
 	}
 	notice := "Done: " + string(req.Action) + "."
-	if _, err := s.web.reviews.Act(r.Context(), uid, auth.FromContext(r.Context()), req); err != nil {
+	p := auth.FromContext(r.Context())
+	if _, err := s.web.reviews.Act(r.Context(), uid, p, req); err != nil {
 		he := asHTTPError(r.Context(), reviewHTTPError(err))
 		if he.Status >= 500 {
 			return err
@@ -400,10 +404,12 @@ func (s *Server) serveDashboardReview(c *gin.Context) error {
 // segSliceCounts reads a stored SEG from the archive by WADO-URI (PS3.18
 // 9) and counts its voxels per slice.
 func (s *Server) segSliceCounts(ctx context.Context, rep *qc.Report) (*sliceCounts, error) {
+	// Orthanc 1.10 does not percent-decode WADO-URI parameters either: the
+	// content type goes with its slash as it is, and UIDs need no escaping.
 	u := *s.wadoURI
-	u.RawQuery = url.Values{"requestType": {"WADO"}, "studyUID": {rep.StudyInstanceUID},
-		"seriesUID": {rep.SeriesInstanceUID}, "objectUID": {rep.SOPInstanceUID},
-		"contentType": {"application/dicom"}}.Encode()
+	u.RawQuery = "requestType=WADO&studyUID=" + rep.StudyInstanceUID + "&seriesUID=" +
+		rep.SeriesInstanceUID + "&objectUID=" + rep.SOPInstanceUID +
+		"&contentType=application/dicom"
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u.String(), nil)
 	if err != nil {
 		return nil, fmt.Errorf("building SEG request: %w", err)
