@@ -63,8 +63,28 @@
 // serve its [Server.Handler], or call [Server.ListenAndServe], which shuts
 // down gracefully when its context ends; then call [Server.Close].
 //
+// # Authentication
+//
+// Every route but /healthz and /readyz (and /metrics with
+// auth.metrics_public) needs a bearer token in the Authorization header,
+// verified before the path is looked at, so an anonymous client gets 401
+// for any path. Each route then requires a role: viewer for QIDO-RS,
+// WADO-RS, WADO-URI and the report API, annotator for STOW-RS, auditor for
+// /metrics; routes added later declare theirs with the authenticate and
+// requireRole middlewares. A missing or bad token is answered 401 with a
+// WWW-Authenticate challenge, a missing role 403. Each client, the token's
+// subject or else its address, has a token bucket (rate_limit, rate_burst):
+// over it the answer is 429 with Retry-After, never for a QC verdict.
+//
+// # Projects
+//
+// /projects/{name}/dicom-web/... and /projects/{name}/wado serve the same
+// resources as /dicom-web and /wado, and choose the QC profile of that
+// project for SEGs sent there; an unknown project is 404.
+//
 // # Limits
 //
-// The gateway has no authentication of its own yet: put it behind one, or
-// on loopback. Reports live in SQLite, for one gateway process.
+// Source pixels for the boundary.air rule are not fetched: with that rule
+// on, its check is reported skipped. Retrieve URLs in answers to project
+// requests point at /dicom-web, not at the project's path.
 package gateway
