@@ -24,7 +24,7 @@ const OHIFVersion = "3.13.2"
 // viewer never answers for them, so a viewer route can never shadow
 // DICOMweb, the QC API or the probes.
 var gatewayPaths = []string{dicomwebPrefix, wadoURIPath, "/qc", "/healthz", "/readyz",
-	"/metrics"}
+	"/metrics", strings.TrimSuffix(projectPrefix, "/")}
 
 // isGatewayPath reports whether p is, or lies below, one of gatewayPaths.
 func isGatewayPath(p string) bool {

@@ -54,6 +54,7 @@ func TestOHIFServing(t *testing.T) {
 		{"/healthz", 200, "ok"},
 		{"/qc/", 200, "Checked segmentations"},
 		{"/dicom-web", 404, "not found"},
+		{"/projects/none/dicom-web/studies", 404, "not found"},
 		{"/tools/execute-script", 200, "<title>OHIF</title>"},
 	}
 	for _, tt := range tests {
