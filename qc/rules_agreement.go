@@ -163,31 +163,23 @@ func conceptKey(p *Profile, d *SegmentDescription) string {
 // box that bounds both, with w's buffers; ok is false when both are empty.
 func compareVolumes(w *metrics.Workspace, a, b *voxelVolume,
 	tolerance float64) (Agreement, bool) {
-	var ea, eb extent
-	if a != nil {
-		ea = a.extent()
-	}
-	if b != nil {
-		eb = b.extent()
-	}
+	// A volume's box is the bounding box of its voxels ([segmentVolume3D]);
+	// a nil volume has none.
 	var lo, hi [3]int
+	var spacing [3]float64
 	switch {
-	case ea.voxels == 0 && eb.voxels == 0:
+	case a == nil && b == nil:
 		return Agreement{}, false
-	case ea.voxels == 0:
-		lo, hi = eb.lo, eb.hi
-	case eb.voxels == 0:
-		lo, hi = ea.lo, ea.hi
+	case a == nil:
+		lo, hi, spacing = b.lo, b.last(), b.spacing
+	case b == nil:
+		lo, hi, spacing = a.lo, a.last(), a.spacing
 	default:
+		la, lb := a.last(), b.last()
 		for x := range 3 {
-			lo[x], hi[x] = min(ea.lo[x], eb.lo[x]), max(ea.hi[x], eb.hi[x])
+			lo[x], hi[x] = min(a.lo[x], b.lo[x]), max(la[x], lb[x])
 		}
-	}
-	spacing := [3]float64{}
-	if a != nil {
 		spacing = a.spacing
-	} else {
-		spacing = b.spacing
 	}
 	// The box bounds every voxel of both masks, so distances measured in it
 	// are those of the whole grid (package metrics).
@@ -195,14 +187,14 @@ func compareVolumes(w *metrics.Workspace, a, b *voxelVolume,
 		Dims:    [3]int{hi[0] - lo[0] + 1, hi[1] - lo[1] + 1, hi[2] - lo[2] + 1},
 		Spacing: spacing,
 	}
-	ma, mb := w.Masks(grid)
+	ma, mb := w.BitMasks(grid)
 	if a != nil {
-		a.fillBox(lo, grid.Dims, ma)
+		a.fillBits(lo, grid, ma)
 	}
 	if b != nil {
-		b.fillBox(lo, grid.Dims, mb)
+		b.fillBits(lo, grid, mb)
 	}
-	res, err := w.Compare(grid, ma, mb, tolerance)
+	res, err := w.CompareBits(grid, ma, mb, tolerance)
 	if err != nil {
 		return Agreement{}, false
 	}

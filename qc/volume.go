@@ -3,6 +3,8 @@ package qc
 import (
 	"math"
 	"math/bits"
+
+	"github.com/qcgate/qcgate/qc/metrics"
 )
 
 // frameGrid puts the frames of a SEG on one 3D voxel grid in patient space:
@@ -126,12 +128,19 @@ func (v *voxelVolume) at(k, r, col int) bool {
 	return v.bits[i>>6]&(1<<(uint(i)&63)) != 0
 }
 
+// last returns the absolute indices of the box's last voxel.
+func (v *voxelVolume) last() [3]int {
+	return [3]int{v.lo[0] + v.dims[0] - 1, v.lo[1] + v.dims[1] - 1, v.lo[2] + v.dims[2] - 1}
+}
+
 // voxelMM3 is the volume of one voxel.
 func (v *voxelVolume) voxelMM3() float64 { return v.spacing[0] * v.spacing[1] * v.spacing[2] }
 
-// segmentVolume3D builds segment n of seg on grid g. The box spans the
-// frames' planes, rows and columns; it is nil when g is not usable, when
-// no frame decodes, or when the segment has no voxel.
+// segmentVolume3D builds segment n of seg on grid g. The box is the
+// bounding box of the segment's voxels, so the analyses that follow
+// (runs, components, holes, agreement) cover the segment, not the frames;
+// it is nil when g is not usable, when no frame decodes, or when the
+// segment has no voxel.
 func segmentVolume3D(seg *Segmentation, g *frameGrid, n uint16) *voxelVolume {
 	if !g.ok {
 		return nil
@@ -140,38 +149,60 @@ func segmentVolume3D(seg *Segmentation, g *frameGrid, n uint16) *voxelVolume {
 	if len(frames) == 0 {
 		return nil
 	}
+	// First the runs of set pixels of every frame, in absolute indices,
+	// and their bounds; then the box they need.
+	var (
+		runs []run
+		m    Mask
+	)
 	lo := [3]int{math.MaxInt, math.MaxInt, math.MaxInt}
 	hi := [3]int{math.MinInt, math.MinInt, math.MinInt}
-	for _, i := range frames {
-		a := g.at[i]
-		end := [3]int{a[0] + 1, a[1] + seg.Rows, a[2] + seg.Columns}
-		for x := range 3 {
-			lo[x], hi[x] = min(lo[x], a[x]), max(hi[x], end[x])
-		}
-	}
-	v := newVolume(lo, [3]int{hi[0] - lo[0], hi[1] - lo[1], hi[2] - lo[2]}, g.spacing)
-
-	var m Mask
-	found := false
 	for _, i := range frames {
 		if seg.FrameMask(i, n, &m) != nil {
 			continue
 		}
 		a := g.at[i]
-		for r := range m.Rows {
-			rowBit := r * m.Columns
-			for col := nextSet(m.Bits, rowBit, rowBit+m.Columns); col < rowBit+m.Columns; {
-				end := nextClear(m.Bits, col, rowBit+m.Columns)
-				setRange(v.bits, v.bit(a[0], a[1]+r, a[2]+col-rowBit), end-col)
-				found = true
-				col = nextSet(m.Bits, end, rowBit+m.Columns)
+		before := len(runs)
+		for w, word := range m.Bits {
+			if word == 0 {
+				continue
 			}
+			// Runs from the first set word on, row by row.
+			r := w * 64 / m.Columns
+			runs = maskRowRuns(&m, r, a, runs)
+			break
+		}
+		for _, ru := range runs[before:] {
+			lo[0], hi[0] = min(lo[0], int(ru.k)), max(hi[0], int(ru.k))
+			lo[1], hi[1] = min(lo[1], int(ru.r)), max(hi[1], int(ru.r))
+			lo[2], hi[2] = min(lo[2], int(ru.c0)), max(hi[2], int(ru.c1))
 		}
 	}
-	if !found {
+	if len(runs) == 0 {
 		return nil
 	}
+	v := newVolume(lo, [3]int{hi[0] - lo[0] + 1, hi[1] - lo[1] + 1, hi[2] - lo[2] + 1},
+		g.spacing)
+	for _, ru := range runs {
+		setRange(v.bits, v.bit(int(ru.k), int(ru.r), int(ru.c0)), int(ru.c1-ru.c0+1))
+	}
 	return v
+}
+
+// maskRowRuns appends the runs of set pixels of m's rows from r0 on, as
+// absolute (plane, row, first and last column) of a frame placed at a.
+func maskRowRuns(m *Mask, r0 int, a [3]int, runs []run) []run {
+	for r := r0; r < m.Rows; r++ {
+		rowBit := r * m.Columns
+		end := rowBit + m.Columns
+		for col := nextSet(m.Bits, rowBit, end); col < end; {
+			e := nextClear(m.Bits, col, end)
+			runs = append(runs, run{k: int32(a[0]), r: int32(a[1] + r),
+				c0: int32(a[2] + col - rowBit), c1: int32(a[2] + e - 1 - rowBit)})
+			col = nextSet(m.Bits, e, end)
+		}
+	}
+	return runs
 }
 
 // extent summarises the voxels of a volume.
@@ -210,16 +241,16 @@ func (v *voxelVolume) extent() extent {
 	return e
 }
 
-// fillBox sets, in out, v's voxels that lie in the box from lo with dims
-// (absolute indices), one bool per voxel with planes slowest, as package
-// metrics takes masks. It copies runs of set bits, so its time follows the
+// fillBits sets, in m, v's voxels that lie in grid g placed at lo
+// (absolute indices), in the packed layout of package metrics
+// ([metrics.Bits]). It copies runs of set bits, so its time follows the
 // rows of v and their runs, not the voxels of the box.
-func (v *voxelVolume) fillBox(lo, dims [3]int, out []bool) {
+func (v *voxelVolume) fillBits(lo [3]int, g metrics.Grid, m metrics.Bits) {
 	// The part of v's box inside the target box, in absolute indices.
 	var from, to [3]int
 	for a := range 3 {
 		from[a] = max(lo[a], v.lo[a])
-		to[a] = min(lo[a]+dims[a], v.lo[a]+v.dims[a])
+		to[a] = min(lo[a]+g.Dims[a], v.lo[a]+v.dims[a])
 		if from[a] >= to[a] {
 			return
 		}
@@ -228,12 +259,10 @@ func (v *voxelVolume) fillBox(lo, dims [3]int, out []bool) {
 		for r := from[1]; r < to[1]; r++ {
 			start := v.bit(k, r, from[2])
 			end := start + to[2] - from[2]
-			dst := ((k-lo[0])*dims[1]+(r-lo[1]))*dims[2] + from[2] - lo[2] - start
+			col := from[2] - lo[2] - start
 			for p := nextSet(v.bits, start, end); p < end; {
 				e := nextClear(v.bits, p, end)
-				for i := p; i < e; i++ {
-					out[dst+i] = true
-				}
+				m.SetRun(g, k-lo[0], r-lo[1], col+p, e-p)
 				p = nextSet(v.bits, e, end)
 			}
 		}

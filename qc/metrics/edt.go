@@ -98,59 +98,71 @@ func (t *line) strided(d []float64, base, stride, n, width int, s float64) {
 	}
 }
 
-// line holds the scratch space of the one-dimensional transform.
+// line holds the scratch space of the one-dimensional transform. The
+// envelope's parabolas are kept with their root's position, value and
+// height at x = 0, so that the samples need no copy and their roots no
+// conversion when the envelope is read.
 type line struct {
-	buf []float64 // lineGroup gathered lines
-	f   []float64 // the samples of the line
-	h   []float64 // f[q] + (q·s)², the parabolas' heights at x = 0
-	v   []int     // roots of the envelope's parabolas
-	z   []float64 // boundaries between them, in mm
-	k   int       // index of the envelope's last parabola, -1 for none
+	buf []float64  // lineGroup gathered lines
+	p   []parabola // the envelope's parabolas, left to right
+	n   int        // the longest line the space holds
+}
+
+// parabola is one parabola (x - x0)² + f of a lower envelope, with the
+// boundary where it starts to be the lowest.
+type parabola struct {
+	x0 float64 // root, in mm
+	f  float64 // value at the root
+	h  float64 // f + x0², the height at x = 0
+	z  float64 // left boundary, in mm; -Inf for the first
 }
 
 // newLine returns scratch space for lines of up to n samples.
 func newLine(n int) *line {
-	return &line{buf: make([]float64, lineGroup*n), f: make([]float64, n),
-		h: make([]float64, n), v: make([]int, n), z: make([]float64, n+1)}
+	return &line{buf: make([]float64, lineGroup*n), p: make([]parabola, n+1), n: n}
 }
 
 // envelope builds the lower envelope of the parabolas (x - q·s)² + d[q]
-// rooted at the finite samples of d, and keeps a copy of d in t.f. It
-// reports whether d has a finite sample.
+// rooted at the finite samples of d, followed by a sentinel whose boundary
+// is +Inf. It reports whether d has a finite sample. d is only read, so
+// the caller may overwrite it while reading the envelope.
 func (t *line) envelope(d []float64, s float64) bool {
-	f, h := t.f[:len(d)], t.h[:len(d)]
-	copy(f, d)
+	ps := t.p[:len(d)+1]
 	k := -1
-	for q, fq := range f {
-		if math.IsInf(fq, 1) {
-			continue
+	for q, fq := range d {
+		if fq > math.MaxFloat64 {
+			continue // +Inf: no feature on this sample's line
 		}
 		xq := float64(q) * s
-		h[q] = fq + xq*xq
+		hq := fq + xq*xq
 		if k < 0 {
 			k = 0
-			t.v[0], t.z[0], t.z[1] = q, math.Inf(-1), math.Inf(1)
+			ps[0] = parabola{x0: xq, f: fq, h: hq, z: math.Inf(-1)}
 			continue
 		}
-		// Drop the parabolas the new one hides; z[0] is -Inf, so the first
-		// one always stays.
+		// Drop the parabolas the new one hides; the first one's boundary
+		// is -Inf, so it always stays.
 		var x float64
 		for {
-			p := t.v[k]
-			// The intersection is num/den, den > 0: test it against z[k]
-			// without dividing, since most tested parabolas are dropped.
-			num, den := h[q]-h[p], 2*(xq-float64(p)*s)
-			if num > t.z[k]*den {
+			pk := &ps[k]
+			// The intersection is num/den, den > 0: test it against the
+			// boundary without dividing, since most tested parabolas are
+			// dropped.
+			num, den := hq-pk.h, 2*(xq-pk.x0)
+			if num > pk.z*den {
 				x = num / den
 				break
 			}
 			k--
 		}
 		k++
-		t.v[k], t.z[k], t.z[k+1] = q, x, math.Inf(1)
+		ps[k] = parabola{x0: xq, f: fq, h: hq, z: x}
 	}
-	t.k = k
-	return k >= 0
+	if k < 0 {
+		return false
+	}
+	ps[k+1].z = math.Inf(1)
+	return true
 }
 
 // transform replaces the samples of d by their one-dimensional squared
@@ -159,28 +171,30 @@ func (t *line) transform(d []float64, s float64) {
 	if !t.envelope(d, s) {
 		return // no finite sample: the line stays +Inf
 	}
+	ps := t.p
 	j := 0
 	for q := range d {
 		xq := float64(q) * s
-		for t.z[j+1] < xq {
+		for ps[j+1].z < xq {
 			j++
 		}
-		dx := xq - float64(t.v[j])*s
-		d[q] = dx*dx + t.f[t.v[j]]
+		dx := xq - ps[j].x0
+		d[q] = dx*dx + ps[j].f
 	}
 }
 
 // at returns the envelope built by [line.envelope] at the sorted sample
 // positions qs (increasing), appending to out.
 func (t *line) at(qs []int32, s float64, out []float64) []float64 {
+	ps := t.p
 	j := 0
 	for _, q := range qs {
 		xq := float64(q) * s
-		for t.z[j+1] < xq {
+		for ps[j+1].z < xq {
 			j++
 		}
-		dx := xq - float64(t.v[j])*s
-		out = append(out, dx*dx+t.f[t.v[j]])
+		dx := xq - ps[j].x0
+		out = append(out, dx*dx+ps[j].f)
 	}
 	return out
 }

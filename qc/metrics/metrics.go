@@ -10,16 +10,19 @@
 // distance to the nearest feature voxel centre, as Saito and Toriwaki's
 // separable transform and scipy.ndimage.distance_transform_edt do.
 //
-// Algorithm of [Workspace.Compare]: Dice and Jaccard count voxels. Equal
-// masks return at once (every surface distance is 0). Otherwise the two
-// surfaces are found, and each directed distance set from surface A to
-// surface B takes one transform of B's surface, evaluated only at A's
-// surface voxels:
-//  1. along axis 0, a forward and a backward sweep of whole planes give
-//     each voxel the steps to the nearest feature of its line (exact for a
-//     binary input, and contiguous in memory);
+// Algorithm of [Workspace.Compare]: the masks are packed one bit a voxel
+// ([Bits]). Dice and Jaccard count bits. Equal masks return at once (every
+// surface distance is 0). Otherwise the two surfaces are found 64 voxels
+// at a time, and each directed distance set from surface A to surface B
+// takes one transform of B's surface, evaluated only at A's surface
+// voxels, one plane of axis 0 at a time and only on the planes that hold
+// voxels of A:
+//  1. along axis 0, the planes of B's surface voxels are listed for every
+//     line of axis 0, in order; a pointer per line, moved forward plane by
+//     plane, gives each voxel the steps to the nearest one on its line
+//     (exact for a binary input);
 //  2. along axis 2, the lower envelope of parabolas, on the contiguous rows
-//     of the planes that hold voxels of A;
+//     of the plane;
 //  3. along axis 1, the envelope only on the columns that hold voxels of
 //     A, read only at those voxels.
 //
@@ -46,6 +49,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"math/bits"
 	"slices"
 	"sync"
 )
@@ -132,14 +136,18 @@ var workspaces = sync.Pool{New: func() any { return new(Workspace) }}
 // once, at the size of the largest grid. The zero value is ready to use.
 // A Workspace is not safe for concurrent use.
 type Workspace struct {
-	a, b         []bool    // masks handed out by Masks
-	surfA, surfB []bool    // surfaces
-	qa, qb       []int32   // surface voxels of A and B, by index
-	dist         []float64 // squared distances of one transform
-	dab, dba     []float64 // directed surface distances
-	colStart     []int32   // asked voxels of one plane by column
-	rows, pos    []int32
-	line         *line
+	a, b     []bool    // masks handed out by Masks
+	ba, bb   []uint64  // packed masks (see Bits)
+	qa, qb   []int32   // surface voxels of A and B, by index
+	dist     []float64 // squared distances of one plane
+	dab, dba []float64 // directed surface distances
+	colStart []int32   // asked voxels of one plane by column
+	rows     []int32
+	pos      []int32
+	// featStart, feats and featNext list the planes of the target surface
+	// along every line of axis 0 (see axis0).
+	featStart, featNext, feats []int32
+	line                       *line
 }
 
 // Masks returns two all-false masks of g's size that stay valid until the
@@ -153,12 +161,86 @@ func (w *Workspace) Masks(g Grid) (a, b []bool) {
 	return w.a, w.b
 }
 
+// Stride returns the number of 64-bit words of one row (fixed axes 0 and
+// 1) of a packed mask of g: [Bits] layout.
+func (g Grid) Stride() int { return (g.Dims[2] + 63) / 64 }
+
+// Bits is the layout of a packed mask of a grid g: each row of g.Dims[2]
+// voxels starts a new word, and voxel (i, j, k) is bit k%64 (from the
+// least significant) of word (i*Dims[1]+j)*g.Stride() + k/64. The bits past
+// the end of a row must stay clear. Packed masks take one bit a voxel and
+// let the surfaces be found 64 voxels at a time.
+type Bits []uint64
+
+// BitMasks returns two clear packed masks of g ([Bits] layout) that stay
+// valid until the next call of BitMasks; fill them with [Bits.SetRun] and
+// pass them to [Workspace.CompareBits].
+func (w *Workspace) BitMasks(g Grid) (a, b Bits) {
+	n := max(g.Dims[0]*g.Dims[1]*g.Stride(), 0)
+	w.ba, w.bb = grow(w.ba, n), grow(w.bb, n)
+	clear(w.ba)
+	clear(w.bb)
+	return w.ba, w.bb
+}
+
+// SetRun sets the n voxels (i, j, k), ..., (i, j, k+n-1) of m, a packed
+// mask of g. It panics outside the grid, as a slice index would.
+func (m Bits) SetRun(g Grid, i, j, k, n int) {
+	if k < 0 || k+n > g.Dims[2] {
+		panic("metrics: run outside the row")
+	}
+	p := (i*g.Dims[1]+j)*g.Stride()*64 + k
+	for n > 0 {
+		off := uint(p) & 63
+		take := min(64-int(off), n)
+		mask := ^uint64(0)
+		if take < 64 {
+			mask = (1<<uint(take) - 1) << off
+		}
+		m[p>>6] |= mask
+		p += take
+		n -= take
+	}
+}
+
+// pack returns m as packed bits of g in out, reallocated when short.
+func pack(g Grid, m []bool, out []uint64) []uint64 {
+	st := g.Stride()
+	out = grow(out, g.Dims[0]*g.Dims[1]*st)
+	clear(out)
+	nx := g.Dims[2]
+	for row := range g.Dims[0] * g.Dims[1] {
+		words := out[row*st : (row+1)*st]
+		for x, v := range m[row*nx : (row+1)*nx] {
+			if v {
+				words[x>>6] |= 1 << (uint(x) & 63)
+			}
+		}
+	}
+	return out
+}
+
 // Compare computes every metric of a and b on grid g, with the normalized
 // surface Dice at tolerance mm; see the package documentation for the
-// algorithm and definitions.
+// algorithm and definitions. It packs the masks and calls
+// [Workspace.CompareBits].
 func (w *Workspace) Compare(g Grid, a, b []bool, tolerance float64) (Result, error) {
 	if err := g.check(a, b); err != nil {
 		return Result{}, err
+	}
+	w.ba, w.bb = pack(g, a, w.ba), pack(g, b, w.bb)
+	return w.CompareBits(g, w.ba, w.bb, tolerance)
+}
+
+// CompareBits is [Workspace.Compare] on packed masks ([Bits] layout),
+// which may be those of [Workspace.BitMasks].
+func (w *Workspace) CompareBits(g Grid, a, b Bits, tolerance float64) (Result, error) {
+	if err := g.check(); err != nil {
+		return Result{}, err
+	}
+	if n := g.Dims[0] * g.Dims[1] * g.Stride(); len(a) != n || len(b) != n {
+		return Result{}, fmt.Errorf("%w: packed masks of %d and %d words on a grid of %d",
+			ErrGrid, len(a), len(b), n)
 	}
 	if tolerance < 0 || math.IsNaN(tolerance) {
 		return Result{}, fmt.Errorf("%w: tolerance %v: want at least 0", ErrGrid, tolerance)
@@ -166,15 +248,9 @@ func (w *Workspace) Compare(g Grid, a, b []bool, tolerance float64) (Result, err
 	r := Result{NSDToleranceMM: tolerance}
 	for i, x := range a {
 		y := b[i]
-		if x {
-			r.VoxelsA++
-			if y {
-				r.Intersection++
-			}
-		}
-		if y {
-			r.VoxelsB++
-		}
+		r.VoxelsA += bits.OnesCount64(x)
+		r.VoxelsB += bits.OnesCount64(y)
+		r.Intersection += bits.OnesCount64(x & y)
 	}
 
 	switch {
@@ -196,12 +272,10 @@ func (w *Workspace) Compare(g Grid, a, b []bool, tolerance float64) (Result, err
 		return r, nil
 	}
 
-	n := g.Len()
-	w.surfA, w.surfB = grow(w.surfA, n), grow(w.surfB, n)
-	w.qa = surface(g, a, w.surfA, w.qa[:0])
-	w.qb = surface(g, b, w.surfB, w.qb[:0])
-	w.dab = w.directed(g, w.qa, w.surfB, w.dab[:0])
-	w.dba = w.directed(g, w.qb, w.surfA, w.dba[:0])
+	w.qa = surfaceBits(g, a, w.qa[:0])
+	w.qb = surfaceBits(g, b, w.qb[:0])
+	w.dab = w.directed(g, w.qa, w.qb, w.dab[:0])
+	w.dba = w.directed(g, w.qb, w.qa, w.dba[:0])
 
 	var sum float64
 	within := 0
@@ -221,25 +295,72 @@ func (w *Workspace) Compare(g Grid, a, b []bool, tolerance float64) (Result, err
 	return r, nil
 }
 
-// directed appends to out the distance from every voxel of from (indices
-// in increasing order) to the nearest voxel of the surface to.
-//
-// It is the transform of [SquaredEDT] with its passes reordered and its
-// last pass cut down to what is asked: after the sweep along axis 0, the
-// pass along axis 2 runs on the contiguous rows of the planes that hold a
-// voxel of from, and the last pass, along axis 1, runs only on the columns
-// that hold one and reads its envelope only there.
-func (w *Workspace) directed(g Grid, from []int32, to []bool, out []float64) []float64 {
+// surfaceBits appends to list the index of every surface voxel of the
+// packed mask m, in increasing order. A voxel is inside when it and its
+// six face neighbours are set; the words outside the grid and the bits
+// past a row's end are clear, so voxels on the grid's faces are surface.
+// Each word tests 64 voxels of a row against the rows above, below, before
+// and after it and against itself shifted by one voxel either way.
+func surfaceBits(g Grid, m Bits, list []int32) []int32 {
 	nz, ny, nx := g.Dims[0], g.Dims[1], g.Dims[2]
-	if w.line == nil || len(w.line.f) < max(nz, ny, nx) {
+	st := g.Stride()
+	for z := range nz {
+		for y := range ny {
+			row := (z*ny + y) * st
+			cur := m[row : row+st]
+			// A row on a face of the grid has no neighbour there: all of
+			// its voxels are surface.
+			edge := z == 0 || z == nz-1 || y == 0 || y == ny-1
+			for wi, c := range cur {
+				if c == 0 {
+					continue
+				}
+				s := c
+				if !edge {
+					l := c << 1
+					if wi > 0 {
+						l |= cur[wi-1] >> 63
+					}
+					r := c >> 1
+					if wi+1 < st {
+						r |= cur[wi+1] << 63
+					}
+					in := c & l & r & m[row-st+wi] & m[row+st+wi] &
+						m[row-ny*st+wi] & m[row+ny*st+wi]
+					s = c &^ in
+				}
+				base := (z*ny+y)*nx + wi*64
+				for s != 0 {
+					list = append(list, int32(base+bits.TrailingZeros64(s)))
+					s &= s - 1
+				}
+			}
+		}
+	}
+	return list
+}
+
+// directed appends to out the distance from every voxel of from to the
+// nearest voxel of to (both indices in increasing order).
+//
+// It is the transform of [SquaredEDT] with its passes reordered and cut
+// down to what is asked, one plane of axis 0 at a time, for the planes
+// that hold a voxel of from: the distance along axis 0 comes from the
+// sorted planes of to on each line of axis 0 ([Workspace.axis0]); the pass
+// along axis 2 runs on the plane's contiguous rows; the last pass, along
+// axis 1, runs only on the columns that hold a voxel of from and reads its
+// envelope only there. Only one plane of distances is held.
+func (w *Workspace) directed(g Grid, from, to []int32, out []float64) []float64 {
+	nz, ny, nx := g.Dims[0], g.Dims[1], g.Dims[2]
+	if w.line == nil || w.line.n < max(nz, ny, nx) {
 		w.line = newLine(max(nz, ny, nx))
 	}
 	t := w.line
-	w.dist = grow(w.dist, g.Len())
-	d := w.dist
-	sweepAxis0(g, to, d)
-
 	plane := ny * nx
+	w.dist = grow(w.dist, plane)
+	d := w.dist
+	w.featureLines(plane, to)
+
 	w.colStart = grow(w.colStart, nx+1)
 	for i := 0; i < len(from); {
 		z := int(from[i]) / plane
@@ -247,15 +368,72 @@ func (w *Workspace) directed(g Grid, from []int32, to []bool, out []float64) []f
 		for j < len(from) && int(from[j])/plane == z {
 			j++
 		}
-		base := z * plane
+		w.axis0(int32(z), g.Spacing[0], d)
 		for y := range ny {
-			t.transform(d[base+y*nx:base+(y+1)*nx], g.Spacing[2])
+			t.transform(d[y*nx:(y+1)*nx], g.Spacing[2])
 		}
-		w.byColumn(from[i:j], base, nx)
-		out = w.columns(d[base:base+plane], nx, ny, g.Spacing[1], out)
+		w.byColumn(from[i:j], z*plane, nx)
+		out = w.columns(d, nx, ny, g.Spacing[1], out)
 		i = j
 	}
 	return out
+}
+
+// featureLines lists, for every line of axis 0 (position p = j*Dims[2]+k
+// in a plane), the planes of the voxels of to on it, in increasing order:
+// w.feats[w.featStart[p]:w.featStart[p+1]]. w.featNext[p] starts at the
+// first of them; [Workspace.axis0] moves it forward.
+func (w *Workspace) featureLines(plane int, to []int32) {
+	start := grow(w.featStart, plane+1)
+	clear(start)
+	for _, v := range to {
+		start[int(v)%plane+1]++
+	}
+	for p := range plane {
+		start[p+1] += start[p]
+	}
+	next := grow(w.featNext, plane)
+	copy(next, start[:plane])
+	feats := grow(w.feats, len(to))
+	for _, v := range to {
+		p := int(v) % plane
+		feats[next[p]] = int32(int(v) / plane)
+		next[p]++
+	}
+	copy(next, start[:plane])
+	w.featStart, w.featNext, w.feats = start, next, feats
+}
+
+// axis0 writes into d the squared distance in mm², with spacing s along
+// axis 0, from every voxel of plane z to the nearest voxel of the target
+// on its line of axis 0, or +Inf when the line has none. Planes must come
+// in increasing order: each line's pointer only moves forward, so all
+// planes together cost one pass over the lines and the target's voxels.
+// Steps are counted in whole numbers and scaled as [SquaredEDT]'s sweep
+// scales them, so both give the same values.
+func (w *Workspace) axis0(z int32, s float64, d []float64) {
+	inf := math.Inf(1)
+	start, next, feats := w.featStart, w.featNext, w.feats
+	for p := range d {
+		q, end := next[p], start[p+1]
+		if q == end {
+			d[p] = inf
+			continue
+		}
+		for q+1 < end && feats[q+1] <= z {
+			q++
+		}
+		next[p] = q
+		k := feats[q] - z
+		if k < 0 {
+			k = -k
+			if q+1 < end {
+				k = min(k, feats[q+1]-z)
+			}
+		}
+		v := float64(k)
+		d[p] = (v * s) * (v * s)
+	}
 }
 
 // byColumn sorts the voxels of one plane (indices from base, in increasing

@@ -1,10 +1,13 @@
 package metrics
 
 import (
+	"errors"
 	"math"
 	"math/rand/v2"
 	"slices"
 	"testing"
+
+	"github.com/google/go-cmp/cmp"
 )
 
 // bruteDirected returns the sorted distances from every surface voxel of a
@@ -69,6 +72,10 @@ func TestWorkspaceBruteForce(t *testing.T) {
 		{Dims: [3]int{3, 20, 5}, Spacing: [3]float64{1, 1, 1}},
 		{Dims: [3]int{12, 4, 13}, Spacing: [3]float64{0.5, 3, 1.25}},
 		{Dims: [3]int{1, 15, 15}, Spacing: [3]float64{5, 0.8, 0.8}},
+		// Rows of more than one 64-bit word, and of exactly one; spacings
+		// with no distance on the 1.5 mm tolerance, where rounding decides.
+		{Dims: [3]int{4, 5, 130}, Spacing: [3]float64{1.3, 0.7, 0.45}},
+		{Dims: [3]int{5, 4, 64}, Spacing: [3]float64{0.9, 1.1, 0.3}},
 	}
 	for gi, g := range grids {
 		for trial := range 5 {
@@ -141,5 +148,63 @@ func TestSelectPercentile(t *testing.T) {
 				t.Errorf("selectPercentile(%d values, %v) = %v, want %v", n, p, got, want)
 			}
 		}
+	}
+}
+
+// TestCompareBits fills packed masks run by run, with runs that cross
+// 64-bit words and end on a row's last voxel, and checks that the results
+// equal those of the same masks as bools, and that misfit masks fail.
+func TestCompareBits(t *testing.T) {
+	g := Grid{Dims: [3]int{3, 4, 150}, Spacing: [3]float64{2, 0.8, 0.6}}
+	type run struct{ i, j, k, n int }
+	tests := []struct {
+		name string
+		a, b []run
+	}{
+		{"crossing words", []run{{1, 1, 10, 120}, {1, 2, 60, 10}, {2, 1, 63, 2}},
+			[]run{{1, 1, 20, 100}, {0, 1, 0, 150}}},
+		{"row ends", []run{{0, 0, 149, 1}, {1, 3, 128, 22}},
+			[]run{{2, 3, 0, 150}, {1, 3, 140, 10}}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var w, ref Workspace
+			pa, pb := w.BitMasks(g)
+			ba, bb := make([]bool, g.Len()), make([]bool, g.Len())
+			for _, side := range []struct {
+				runs []run
+				bits Bits
+				bool []bool
+			}{{tt.a, pa, ba}, {tt.b, pb, bb}} {
+				for _, r := range side.runs {
+					side.bits.SetRun(g, r.i, r.j, r.k, r.n)
+					for k := r.k; k < r.k+r.n; k++ {
+						side.bool[(r.i*g.Dims[1]+r.j)*g.Dims[2]+k] = true
+					}
+				}
+			}
+			got, err := w.CompareBits(g, pa, pb, 1)
+			if err != nil {
+				t.Fatalf("CompareBits() error: %v", err)
+			}
+			want, err := ref.Compare(g, ba, bb, 1)
+			if err != nil {
+				t.Fatalf("Compare() error: %v", err)
+			}
+			if diff := cmp.Diff(want, got); diff != "" {
+				t.Errorf("CompareBits() mismatch (-Compare +CompareBits):\n%s", diff)
+			}
+			dab, dba := bruteDirected(g, ba, bb), bruteDirected(g, bb, ba)
+			wantHD := max(dab[len(dab)-1], dba[len(dba)-1])
+			if !approxEqual(got.HausdorffMM, wantHD) {
+				t.Errorf("CompareBits() HD = %.17g, want %.17g", got.HausdorffMM, wantHD)
+			}
+		})
+	}
+
+	var w Workspace
+	pa, _ := w.BitMasks(g)
+	if _, err := w.CompareBits(g, pa, pa[1:], 1); !errors.Is(err, ErrGrid) {
+		t.Errorf("CompareBits(short mask) error = %v, want %v", err, ErrGrid)
 	}
 }
