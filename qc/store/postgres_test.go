@@ -42,10 +42,14 @@ func TestStoresAgree(t *testing.T) {
 				t.Fatalf("OpenPostgres = %v", err)
 			}
 			t.Cleanup(func() { s.Close() })
-			// A second replica opening the same database migrates nothing.
-			s2, err := OpenPostgres(t.Context(), dsn)
+			// A second replica opening the same database migrates nothing;
+			// Open routes a postgres:// location to PostgreSQL.
+			s2, err := Open(t.Context(), dsn)
 			if err != nil {
-				t.Fatalf("OpenPostgres again = %v", err)
+				t.Fatalf("Open(%q) = %v", dsn, err)
+			}
+			if _, ok := s2.(*Postgres); !ok {
+				t.Errorf("Open(%q) = %T, want *Postgres", dsn, s2)
 			}
 			s2.Close()
 			return s

@@ -96,8 +96,10 @@ type Store interface {
 }
 
 // Open opens the store at location. A location with a scheme names the
-// kind of store ("sqlite:" followed by a path); a location without one is
-// the path of an SQLite file. Other schemes give [ErrUnsupportedStore].
+// kind of store: "sqlite:" followed by a path, or a "postgres://" or
+// "postgresql://" URL for PostgreSQL ([OpenPostgres]); a location without
+// one is the path of an SQLite file. Other schemes give
+// [ErrUnsupportedStore].
 func Open(ctx context.Context, location string) (Store, error) {
 	scheme, rest, ok := strings.Cut(location, ":")
 	if !ok || len(scheme) < 2 || strings.ContainsAny(scheme, `/\.`) {
@@ -107,9 +109,10 @@ func Open(ctx context.Context, location string) (Store, error) {
 	switch strings.ToLower(scheme) {
 	case "sqlite", "file":
 		return OpenSQLite(ctx, strings.TrimPrefix(rest, "//"))
+	case "postgres", "postgresql":
+		// Several gateway replicas share one PostgreSQL database.
+		return OpenPostgres(ctx, location)
 	default:
-		// TODO(store): PostgreSQL ("postgres://...") for several gateway
-		// replicas sharing reports; until then only SQLite is built in.
 		return nil, fmt.Errorf("%w: %q", ErrUnsupportedStore, scheme)
 	}
 }

@@ -221,7 +221,7 @@ func TestOpen(t *testing.T) {
 	}{
 		{"plain path", filepath.Join(dir, "a.db"), nil},
 		{"sqlite scheme", "sqlite:" + filepath.Join(dir, "b.db"), nil},
-		{"postgres", "postgres://u@h/db", ErrUnsupportedStore},
+		{"unknown scheme", "mysql://u@h/db", ErrUnsupportedStore},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
