@@ -15,7 +15,8 @@ QCGATE_BASE_PACKAGES=(orthanc orthanc-dicomweb libopenjp2-7-dev pkg-config gcc l
 #   dcmtk                       storescu, for the tests of the Orthanc SEG filter
 #   postgresql                  a throwaway server for the PostgreSQL store tests
 #   dicom3tools                 dciodvfy, which checks the rejection notes qc writes
-QCGATE_TEST_PACKAGES=("${QCGATE_BASE_PACKAGES[@]}" dcmtk postgresql dicom3tools)
+#   chromium                    the browser the OHIF and dashboard tests drive
+QCGATE_TEST_PACKAGES=("${QCGATE_BASE_PACKAGES[@]}" dcmtk postgresql dicom3tools chromium)
 
 # The demo also sends requests with curl and reads answers with jq.
 QCGATE_DEMO_PACKAGES=("${QCGATE_BASE_PACKAGES[@]}" curl jq)
@@ -77,6 +78,14 @@ qcgate_install_missing() {
 	echo "installing ${missing[*]}" >&2
 	qcgate_apt_update
 	qcgate_apt_install "${missing[@]}"
+}
+
+# qcgate_require_npm installs Debian's npm when there is no npm at all;
+# scripts/fetch-ohif.sh takes the OHIF viewer from the npm registry with it.
+qcgate_require_npm() {
+	if ! command -v npm >/dev/null 2>&1; then
+		qcgate_install_missing npm
+	fi
 }
 
 # qcgate_require_go puts Go on PATH (/usr/local/go/bin when go is not found)
