@@ -21,9 +21,9 @@ var ruleRequiredSegment = &rule{
 		Optional: true,
 	},
 	check: func(c *checkContext, r *rule) {
-		modality := sourceModality(c)
+		modality, bodyPart := sourceModality(c), c.bodyPartExamined()
 		for _, req := range c.profile.Requirements {
-			if !req.When.Matches(modality, c.opts.BodyPartExamined) {
+			if !req.When.Matches(modality, bodyPart) {
 				continue
 			}
 			for _, id := range req.Concepts {
@@ -32,12 +32,12 @@ var ruleRequiredSegment = &rule{
 				case found == 0:
 					c.addf(r, 0, 0, "profile %s requires a %q segment on %s sources: none of "+
 						"the %d segments maps to it (labels %s)", c.profile.Name, id,
-						describeSource(modality, c.opts.BodyPartExamined), countSegments(c.seg),
+						describeSource(modality, bodyPart), countSegments(c.seg),
 						segmentLabels(c.seg))
 				case found == empty:
 					c.addf(r, 0, 0, "profile %s requires a %q segment on %s sources: the "+
 						"segment that maps to it holds no voxel", c.profile.Name, id,
-						describeSource(modality, c.opts.BodyPartExamined))
+						describeSource(modality, bodyPart))
 				}
 			}
 		}

@@ -33,8 +33,12 @@ type SourceInstance struct {
 	StudyInstanceUID    string
 	FrameOfReferenceUID string
 	Modality            string
-	Rows                int
-	Columns             int
+	// BodyPartExamined is Body Part Examined (0018,0015), for example
+	// ABDOMEN or HEAD (PS3.16 CID 4031 code meanings in upper case);
+	// empty when absent.
+	BodyPartExamined string
+	Rows             int
+	Columns          int
 	// NumberOfFrames is 1 for single-frame images.
 	NumberOfFrames int
 	// Frames holds one item per frame; single-frame images have one.

@@ -118,6 +118,7 @@ func sourceFromAttrs(a attrs) (*SourceInstance, error) {
 		StudyInstanceUID:          firstString(a, tag.StudyInstanceUID),
 		FrameOfReferenceUID:       firstString(a, tag.FrameOfReferenceUID),
 		Modality:                  firstString(a, tag.Modality),
+		BodyPartExamined:          firstString(a, tag.BodyPartExamined),
 		DimensionOrganizationType: firstString(a, tag.DimensionOrganizationType),
 	}
 	if inst.SOPInstanceUID == "" {

@@ -3,6 +3,7 @@ package qc
 import (
 	"context"
 	"slices"
+	"strings"
 )
 
 // CheckOptions carry what the optional rules need besides the SEG and its
@@ -17,7 +18,10 @@ type CheckOptions struct {
 	// none. It is called only when that rule is enabled.
 	Pixels SourcePixels
 	// BodyPartExamined is the source series' Body Part Examined
-	// (0018,0015), for requirements that select by it; empty when unknown.
+	// (0018,0015), for requirements that select by it. Empty means: take
+	// it from the source instances of the referenced series (the first
+	// that has one, see [SourceInstance.BodyPartExamined]); when none has
+	// one, it is unknown.
 	BodyPartExamined string
 }
 
@@ -84,6 +88,21 @@ type SourcePixels interface {
 	// C.11.1.1.2), Rows x Columns in row-major order: Hounsfield units
 	// for CT.
 	FrameValues(ctx context.Context, inst *SourceInstance, frame int) ([]float64, error)
+}
+
+// bodyPartExamined returns the Body Part Examined (0018,0015) of the
+// checked SEG's sources: the option when set, else the first value found
+// among the source instances of the referenced series, else "".
+func (c *checkContext) bodyPartExamined() string {
+	if c.opts.BodyPartExamined != "" {
+		return c.opts.BodyPartExamined
+	}
+	for _, inst := range c.sourceInstances() {
+		if v := strings.TrimSpace(inst.BodyPartExamined); v != "" {
+			return v
+		}
+	}
+	return ""
 }
 
 // peers returns the peers of the checked SEG, asking opts.Peers once.
