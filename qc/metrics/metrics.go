@@ -143,6 +143,7 @@ type Workspace struct {
 	dab, dba []float64 // directed surface distances
 	colStart []int32   // asked voxels of one plane by column
 	rows     []int32
+	loc      []int32 // asked voxels of one plane, in a window's indices
 	pos      []int32
 	// featStart, feats and featNext list the planes of the target surface
 	// along every line of axis 0 (see axis0).
@@ -347,36 +348,117 @@ func surfaceBits(g Grid, m Bits, list []int32) []int32 {
 // down to what is asked, one plane of axis 0 at a time, for the planes
 // that hold a voxel of from: the distance along axis 0 comes from the
 // sorted planes of to on each line of axis 0 ([Workspace.axis0]); the pass
-// along axis 2 runs on the plane's contiguous rows; the last pass, along
-// axis 1, runs only on the columns that hold a voxel of from and reads its
+// along axis 2 runs on the rows of the plane; the last pass, along axis 1,
+// runs only on the columns that hold a voxel of from and reads its
 // envelope only there. Only one plane of distances is held.
+//
+// Each plane is first computed on a window: the box of its asked voxels
+// grown by a margin. Voxels of to outside the window are left out, which
+// can only lengthen distances; but such a voxel lies at least as far as
+// the window's edge, so a distance no longer than the way from its voxel
+// to the nearest edge the window cut is exact. When one is longer, the
+// plane is computed again on the whole grid. The margin follows the
+// longest distance of the plane before, so few planes are done twice.
 func (w *Workspace) directed(g Grid, from, to []int32, out []float64) []float64 {
 	nz, ny, nx := g.Dims[0], g.Dims[1], g.Dims[2]
 	if w.line == nil || w.line.n < max(nz, ny, nx) {
 		w.line = newLine(max(nz, ny, nx))
 	}
-	t := w.line
 	plane := ny * nx
 	w.dist = grow(w.dist, plane)
-	d := w.dist
 	w.featureLines(plane, to)
-
 	w.colStart = grow(w.colStart, nx+1)
+
+	step := min(g.Spacing[1], g.Spacing[2])
+	margin := 8
 	for i := 0; i < len(from); {
 		z := int(from[i]) / plane
 		j := i
-		for j < len(from) && int(from[j])/plane == z {
-			j++
+		win := window{y0: ny, x0: nx}
+		for ; j < len(from) && int(from[j])/plane == z; j++ {
+			y, x := int(from[j])%plane/nx, int(from[j])%nx
+			win.y0, win.y1 = min(win.y0, y), max(win.y1, y+1)
+			win.x0, win.x1 = min(win.x0, x), max(win.x1, x+1)
 		}
-		w.axis0(int32(z), g.Spacing[0], d)
-		for y := range ny {
-			t.transform(d[y*nx:(y+1)*nx], g.Spacing[2])
+		win = window{y0: max(win.y0-margin, 0), y1: min(win.y1+margin, ny),
+			x0: max(win.x0-margin, 0), x1: min(win.x1+margin, nx)}
+		mark := len(out)
+		var ok bool
+		out, ok = w.planeDistances(g, z, from[i:j], win, out)
+		if !ok {
+			out = out[:mark]
+			out, _ = w.planeDistances(g, z, from[i:j], window{0, ny, 0, nx}, out)
 		}
-		w.byColumn(from[i:j], z*plane, nx)
-		out = w.columns(d, nx, ny, g.Spacing[1], out)
+		longest := 0.0
+		for _, v := range out[mark:] {
+			longest = max(longest, v)
+		}
+		margin = max(int(math.Ceil(longest/step))+2, 4)
 		i = j
 	}
 	return out
+}
+
+// window is a box of one plane: rows y0 to y1-1, columns x0 to x1-1.
+type window struct{ y0, y1, x0, x1 int }
+
+// planeDistances appends to out the distances of the voxels vox of plane
+// z (indices in increasing order) to the nearest voxel of the target,
+// computed on window win of the plane. ok is false when a distance may
+// be too long because of the window (see [Workspace.directed]); then out
+// holds distances of some of the voxels, to be dropped.
+func (w *Workspace) planeDistances(g Grid, z int, vox []int32, win window,
+	out []float64) ([]float64, bool) {
+	ny, nx := g.Dims[1], g.Dims[2]
+	wy, wx := win.y1-win.y0, win.x1-win.x0
+	d := w.dist[:wy*wx]
+	w.axis0(int32(z), g.Spacing[0], win, nx, d)
+	for y := range wy {
+		w.line.transform(d[y*wx:(y+1)*wx], g.Spacing[2])
+	}
+
+	// The voxels in the window's own indices, still in increasing order.
+	w.loc = w.loc[:0]
+	for _, v := range vox {
+		p := int(v) % (ny * nx)
+		w.loc = append(w.loc, int32((p/nx-win.y0)*wx+p%nx-win.x0))
+	}
+	w.byColumn(w.loc, 0, wx)
+	mark := len(out)
+	out = w.columns(d, wx, wy, g.Spacing[1], out)
+	if len(out)-mark != len(vox) {
+		return out, false // a column of the window holds no target
+	}
+
+	// Check each distance against the edges the window cut; the columns
+	// gave them column by column, rows in order.
+	if win == (window{0, ny, 0, nx}) {
+		return out, true
+	}
+	inf := math.Inf(1)
+	k := mark
+	for x := range wx {
+		for _, y := range w.rows[w.colStart[x]:w.colStart[x+1]] {
+			edge := inf
+			if win.y0 > 0 {
+				edge = min(edge, float64(y+1)*g.Spacing[1])
+			}
+			if win.y1 < ny {
+				edge = min(edge, float64(wy-int(y))*g.Spacing[1])
+			}
+			if win.x0 > 0 {
+				edge = min(edge, float64(x+1)*g.Spacing[2])
+			}
+			if win.x1 < nx {
+				edge = min(edge, float64(wx-x)*g.Spacing[2])
+			}
+			if out[k] > edge {
+				return out, false
+			}
+			k++
+		}
+	}
+	return out, true
 }
 
 // featureLines lists, for every line of axis 0 (position p = j*Dims[2]+k
@@ -405,34 +487,41 @@ func (w *Workspace) featureLines(plane int, to []int32) {
 }
 
 // axis0 writes into d the squared distance in mm², with spacing s along
-// axis 0, from every voxel of plane z to the nearest voxel of the target
-// on its line of axis 0, or +Inf when the line has none. Planes must come
-// in increasing order: each line's pointer only moves forward, so all
-// planes together cost one pass over the lines and the target's voxels.
-// Steps are counted in whole numbers and scaled as [SquaredEDT]'s sweep
-// scales them, so both give the same values.
-func (w *Workspace) axis0(z int32, s float64, d []float64) {
+// axis 0, from every voxel of window win of plane z (rows of nx voxels)
+// to the nearest voxel of the target on its line of axis 0, or +Inf when
+// the line has none; d holds the window row by row. Planes must come in
+// increasing order: each line's pointer only moves forward, so all planes
+// together cost at most one pass over the lines per plane and one over the
+// target's voxels. Steps are counted in whole numbers and scaled as
+// [SquaredEDT]'s sweep scales them, so both give the same values.
+func (w *Workspace) axis0(z int32, s float64, win window, nx int, d []float64) {
 	inf := math.Inf(1)
 	start, next, feats := w.featStart, w.featNext, w.feats
-	for p := range d {
-		q, end := next[p], start[p+1]
-		if q == end {
-			d[p] = inf
-			continue
-		}
-		for q+1 < end && feats[q+1] <= z {
-			q++
-		}
-		next[p] = q
-		k := feats[q] - z
-		if k < 0 {
-			k = -k
-			if q+1 < end {
-				k = min(k, feats[q+1]-z)
+	wx := win.x1 - win.x0
+	for y := win.y0; y < win.y1; y++ {
+		row := d[(y-win.y0)*wx : (y-win.y0+1)*wx]
+		p0 := y*nx + win.x0
+		for x := range row {
+			p := p0 + x
+			q, end := next[p], start[p+1]
+			if q == end {
+				row[x] = inf
+				continue
 			}
+			for q+1 < end && feats[q+1] <= z {
+				q++
+			}
+			next[p] = q
+			k := feats[q] - z
+			if k < 0 {
+				k = -k
+				if q+1 < end {
+					k = min(k, feats[q+1]-z)
+				}
+			}
+			v := float64(k)
+			row[x] = (v * s) * (v * s)
 		}
-		v := float64(k)
-		d[p] = (v * s) * (v * s)
 	}
 }
 

@@ -208,3 +208,77 @@ func TestCompareBits(t *testing.T) {
 		t.Errorf("CompareBits(short mask) error = %v, want %v", err, ErrGrid)
 	}
 }
+
+// TestWorkspaceWindows checks the windowed planes of the directed
+// distances against brute force: masks in small parts of large planes,
+// near each other (the window holds the nearest voxels), far apart (every
+// window is too small and the planes are done again whole), and one far
+// voxel among near ones.
+func TestWorkspaceWindows(t *testing.T) {
+	g := Grid{Dims: [3]int{6, 60, 70}, Spacing: [3]float64{1.3, 0.7, 0.45}}
+	r := rand.New(rand.NewPCG(5, 6))
+	// blobIn returns a random blob limited to rows y0..y1-1 and columns
+	// x0..x1-1 of every plane.
+	blobIn := func(y0, y1, x0, x1 int) []bool {
+		m := randomBlob(g, r, 0.5)
+		for i := range m {
+			y, x := i/g.Dims[2]%g.Dims[1], i%g.Dims[2]
+			m[i] = m[i] && y >= y0 && y < y1 && x >= x0 && x < x1
+		}
+		return m
+	}
+	tests := []struct {
+		name string
+		a, b []bool
+	}{
+		{"near", blobIn(20, 30, 20, 35), blobIn(22, 34, 18, 30)},
+		{"far", blobIn(2, 10, 3, 12), blobIn(45, 58, 50, 68)},
+		// A is row 25, columns 20-40 of plane 2; its first window, grown
+		// by 8 voxels, holds B's voxel at row 17, column 12, but not the
+		// nearer one at row 25, column 50, which only the whole plane finds.
+		{"nearest outside the window", func() []bool {
+			m := make([]bool, g.Len())
+			for x := 20; x <= 40; x++ {
+				m[(2*g.Dims[1]+25)*g.Dims[2]+x] = true
+			}
+			return m
+		}(), func() []bool {
+			m := make([]bool, g.Len())
+			m[(2*g.Dims[1]+17)*g.Dims[2]+12] = true
+			m[(2*g.Dims[1]+25)*g.Dims[2]+50] = true
+			return m
+		}()},
+		{"one far voxel", blobIn(20, 30, 20, 35), func() []bool {
+			m := blobIn(21, 31, 22, 36)
+			m[(3*g.Dims[1]+59)*g.Dims[2]+69] = true
+			return m
+		}()},
+	}
+	var w Workspace
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := w.Compare(g, tt.a, tt.b, 2)
+			if err != nil {
+				t.Fatalf("Compare() error: %v", err)
+			}
+			dab, dba := bruteDirected(g, tt.a, tt.b), bruteDirected(g, tt.b, tt.a)
+			var sum float64
+			for _, x := range append(slices.Clone(dab), dba...) {
+				sum += x
+			}
+			for _, m := range []struct {
+				name      string
+				got, want float64
+			}{
+				{"HD", got.HausdorffMM, max(dab[len(dab)-1], dba[len(dba)-1])},
+				{"HD95", got.HD95MM, max(Percentile(dab, 95), Percentile(dba, 95))},
+				{"ASSD", got.ASSDMM, sum / float64(len(dab)+len(dba))},
+			} {
+				if !approxEqual(m.got, m.want) {
+					t.Errorf("Compare(%s) %s = %.17g, want %.17g", tt.name, m.name, m.got,
+						m.want)
+				}
+			}
+		})
+	}
+}
