@@ -46,7 +46,8 @@ var ruleOverlap = &rule{
 				}
 				for y := x + 1; y < len(frames); y++ {
 					fb := c.seg.Frames[frames[y]]
-					if fb.SegmentNumber == fa.SegmentNumber || c.stats.frameVoxels[frames[y]] == 0 ||
+					if fb.SegmentNumber == fa.SegmentNumber ||
+						c.stats.frameVoxels[frames[y]] == 0 ||
 						c.seg.FrameMask(frames[y], fb.SegmentNumber, &mb) != nil ||
 						len(mb.Bits) != len(ma.Bits) {
 						continue
