@@ -108,7 +108,7 @@ for attempt in 1 2 3; do
   "RemoteAccessAllowed": true,
   "AuthenticationEnabled": true,
   "RegisteredUsers": {"$orthanc_user": "$orthanc_password"},
-  "UserMetadata": {"QCDecision": 1024, "QCReport": 1025},
+  "UserMetadata": {"QCDecision": 1024, "QCReport": 1025, "QCReview": 1026},
   "DicomWeb": {"Enable": true, "Root": "/dicom-web/", "EnableWado": true, "WadoRoot": "/wado"}
 }
 JSON
@@ -226,20 +226,29 @@ for c in $cases; do
 	done
 done
 
+# A token to look around with: the dashboard's sign-in form takes it, curl
+# sends it as a bearer token. It is valid for this demo's run only (its
+# secret is random and removed at exit).
+look_token=$("$work/qcgate" token --secret-file "$work/jwt-secret" \
+	--sub demo-user --roles reviewer,auditor --ttl 12h)
+
 cat <<EOF
 
 Look at:
-  DICOMweb (QIDO-RS, WADO-RS, STOW-RS)  $gw/dicom-web/studies
-  WADO-URI                              $gw/wado
-  QC reports                            $gw/qc/v1/reports
-  one report                            $gw/qc/v1/reports/{SOPInstanceUID}
-  metrics                               $gw/metrics
-  health                                $gw/healthz  $gw/readyz
-  logs                                  $work/qcgate.log  $work/orthanc.log
-                                        (removed at exit unless DEMO_KEEP=1)
-Every request but /healthz and /readyz needs a bearer token, for example
+  QC dashboard (sign in with the token)  $gw/qc/
+  DICOMweb (QIDO-RS, WADO-RS, STOW-RS)   $gw/dicom-web/studies
+  WADO-URI                               $gw/wado
+  QC reports                             $gw/qc/v1/reports
+  one report                             $gw/qc/v1/reports/{SOPInstanceUID}
+  metrics                                $gw/metrics
+  health                                 $gw/healthz  $gw/readyz
+  logs                                   $work/qcgate.log  $work/orthanc.log
+                                         (removed at exit unless DEMO_KEEP=1)
+Every request but /healthz and /readyz needs a bearer token. A reviewer's and
+auditor's token for this run:
+  TOKEN=$look_token
   curl -H "Authorization: Bearer \$TOKEN" $gw/qc/v1/reports
-with TOKEN=\$(qcgate token --secret-file $work/jwt-secret --sub you --roles viewer)
+More tokens: $work/qcgate token --secret-file $work/jwt-secret --sub NAME --roles viewer
 EOF
 
 if [ "${DEMO_EXIT:-}" = 1 ]; then
