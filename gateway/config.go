@@ -177,6 +177,9 @@ type Config struct {
 	// key configured the gateway does not start, unless auth.disabled is
 	// true.
 	Auth auth.Config `yaml:"auth"`
+	// Review holds the review workflow (see [ReviewConfig]); its keys are
+	// under "review:" in YAML, QCGATE_REVIEW_* and --review-* otherwise.
+	Review ReviewConfig `yaml:"review"`
 }
 
 // DefaultConfig returns the defaults of every setting.
@@ -252,6 +255,9 @@ func LoadConfig(opts LoadOptions) (*Config, error) {
 		errs = append(errs, errors.New("upstream_password and upstream_password_file: "+
 			"both set: give only one"))
 	}
+	if err := c.Review.readAuditSeedFile(); err != nil {
+		errs = append(errs, err)
+	}
 	if err := c.Validate(); err != nil {
 		errs = append(errs, err)
 	}
@@ -274,8 +280,13 @@ func (c *Config) applyEnv(env []string) []error {
 			c.UpstreamPassword = Secret(value)
 			continue
 		}
+		if isReviewSecret(key) {
+			c.Review.AuditSeed = Secret(value)
+			continue
+		}
 		err := c.Set(key, value)
-		if errors.Is(err, ErrUnknownSetting) && strings.HasPrefix(key, authPrefix) {
+		if errors.Is(err, ErrUnknownSetting) && (strings.HasPrefix(key, authPrefix) ||
+			strings.HasPrefix(key, reviewPrefix)) {
 			// QCGATE_AUTH_ belongs to the gateway alone: a name it does not
 			// know is a mistake, never another component's variable.
 			errs = append(errs, fmt.Errorf("environment %s: %w", name, err))
@@ -323,11 +334,11 @@ func Settings() []string {
 	t := reflect.TypeFor[Config]()
 	var keys []string
 	for i := range t.NumField() {
-		if k := yamlKey(t.Field(i)); k != "" && k != "auth" {
+		if k := yamlKey(t.Field(i)); k != "" && k != "auth" && k != "review" {
 			keys = append(keys, k)
 		}
 	}
-	return append(keys, authSettings()...)
+	return append(append(keys, authSettings()...), reviewSettings()...)
 }
 
 // authSettings returns the names of the auth section's settings.
@@ -349,10 +360,13 @@ func (c *Config) Set(key, value string) error {
 	if strings.HasPrefix(key, authPrefix) {
 		return c.setAuth(key, value)
 	}
+	if strings.HasPrefix(key, reviewPrefix) {
+		return c.setReview(key, value)
+	}
 	v := reflect.ValueOf(c).Elem()
 	t := v.Type()
 	for i := range t.NumField() {
-		if k := yamlKey(t.Field(i)); k != key || k == "auth" {
+		if k := yamlKey(t.Field(i)); k != key || k == "auth" || k == "review" {
 			continue
 		}
 		if err := setField(v.Field(i), value); err != nil {
@@ -440,7 +454,7 @@ func yamlKey(f reflect.StructField) string {
 // from key, or "".
 func nearestSetting(key string) string {
 	best, bestDist := "", 3
-	for _, k := range append(Settings(), "upstream_password") {
+	for _, k := range append(Settings(), "upstream_password", reviewPrefix+"audit_seed") {
 		if d := editDistance(key, k); d < bestDist {
 			best, bestDist = k, d
 		}
@@ -566,6 +580,7 @@ func (c *Config) validate(withAuth bool) error {
 	if c.RateLimit > 0 && c.RateBurst < 1 {
 		bad("rate_burst %d: must be at least 1 when rate_limit is on", c.RateBurst)
 	}
+	errs = append(errs, c.validateReview()...)
 	if withAuth {
 		if err := c.Auth.Validate(); err != nil {
 			errs = append(errs, err)
@@ -637,7 +652,7 @@ func (c *Config) Warnings() []string {
 	if c.MetadataCacheSize == 0 {
 		w = append(w, "metadata_cache_size is 0: every SEG check fetches its source metadata")
 	}
-	return w
+	return append(w, c.reviewWarnings()...)
 }
 
 // isLoopbackHost reports whether host is localhost or a loopback address.

@@ -271,7 +271,8 @@ func TestSetCoversEverySetting(t *testing.T) {
 		// need a unit.
 		v := "1"
 		if strings.HasSuffix(k, "timeout") || strings.HasSuffix(k, "ttl") ||
-			strings.HasSuffix(k, "interval") || k == "auth_leeway" {
+			strings.HasSuffix(k, "interval") || strings.HasSuffix(k, "window") ||
+			k == "auth_leeway" {
 			v = "1s"
 		}
 		if err := c.Set(k, v); err != nil {

@@ -30,9 +30,12 @@ func TestExampleConfig(t *testing.T) {
 		t.Fatalf("reading example: %v", err)
 	}
 	for _, key := range Settings() {
-		// Keys of the auth section are indented under "auth:".
+		// Keys of the auth and review sections are indented under "auth:"
+		// and "review:".
 		indent := ""
 		if k, ok := strings.CutPrefix(key, "auth_"); ok {
+			indent, key = "  ", k
+		} else if k, ok := strings.CutPrefix(key, reviewPrefix); ok {
 			indent, key = "  ", k
 		}
 		re := regexp.MustCompile(`(?m)^` + indent + `# .*\n(` + indent + `#.*\n)*` +

@@ -27,6 +27,9 @@ type proxyInfo struct {
 	route dicomwebRoute
 	// base is the gateway's external base URL for this request.
 	base *url.URL
+	// includeRejected: the client asked for SEGs rejected in review too
+	// (reviews_qido.go).
+	includeRejected bool
 }
 
 // serveDICOMweb handles every path gin does not route: it checks the raw
@@ -63,7 +66,8 @@ func (s *Server) serveDICOMweb(c *gin.Context) error {
 			route.Kind = kindQIDO
 		}
 	}
-	ctx := context.WithValue(r.Context(), proxyKey{}, proxyInfo{route: route, base: base})
+	ctx := context.WithValue(r.Context(), proxyKey{}, proxyInfo{route: route, base: base,
+		includeRejected: asksIncludeRejected(r.URL.RawQuery)})
 	s.proxy.ServeHTTP(c.Writer, r.WithContext(ctx))
 	return nil
 }
@@ -135,7 +139,8 @@ func (s *Server) rewriteRequest(pr *httputil.ProxyRequest) {
 	if route.Kind == kindQIDO {
 		// Orthanc 1.10 does not percent-decode query values nor split
 		// includefield on commas; dicomweb.RepairQuery does both.
-		target.RawQuery = dicomweb.RepairQuery(pr.In.URL.RawQuery)
+		// includerejected is the gateway's own parameter (reviews_qido.go).
+		target.RawQuery = dicomweb.RepairQuery(stripIncludeRejected(pr.In.URL.RawQuery))
 	}
 	out.URL = &target
 	out.Host = ""
@@ -176,6 +181,9 @@ func (s *Server) modifyResponse(res *http.Response) error {
 	info, ok := res.Request.Context().Value(proxyKey{}).(proxyInfo)
 	if !ok || info.base == nil {
 		return nil
+	}
+	if err := s.hideRejected(res, info); err != nil { // reviews_qido.go
+		return err
 	}
 	if err := s.addQCStatus(res, info); err != nil { // qcstatus_proxy.go
 		return err

@@ -8,8 +8,10 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/gin-gonic/gin"
@@ -54,6 +56,8 @@ type ReviewOptions struct {
 type reviewAPI struct {
 	s  *Server
 	wf *review.Workflow
+	// hooks counts the review openings running after STOW-RS answers.
+	hooks sync.WaitGroup
 }
 
 // newReviewAPI builds the review API of s; it must run after s has its
@@ -95,6 +99,27 @@ func (a *reviewAPI) register(s *Server, r gin.IRouter) {
 	r.GET("/qc/v1/calibration", s.wrap(a.serveCalibration))
 }
 
+// onReportsStored opens, in the background, the reviews of the SEGs of
+// one STOW-RS request whose reports were stored, in the request's order,
+// so that a rework sent after its earlier version in the same request is
+// linked to it. Only SEGs the archive holds (Stored) get a review.
+func (a *reviewAPI) onReportsStored(reports []*store.StoredReport) {
+	if a == nil {
+		return
+	}
+	reports = slices.DeleteFunc(slices.Clone(reports), func(sr *store.StoredReport) bool {
+		return sr == nil || !sr.Stored
+	})
+	if len(reports) == 0 {
+		return
+	}
+	a.hooks.Go(func() {
+		for _, sr := range reports {
+			a.onReportStored(sr)
+		}
+	})
+}
+
 // onReportStored opens the review of a stored SEG. It runs after the
 // STOW-RS answer; a failure is logged at Warn, since the SEG and its
 // report are stored and the review can be opened again by re-sending.
@@ -107,6 +132,13 @@ func (a *reviewAPI) onReportStored(sr *store.StoredReport) {
 	if _, err := a.wf.OnReportStored(ctx, sr, ""); err != nil {
 		a.s.log.Warn("opening review failed", "request_id", sr.RequestID,
 			a.s.uidAttr(sr.Report.SOPInstanceUID), "err", a.s.redact(err.Error()))
+	}
+}
+
+// wait waits for the review openings in progress.
+func (a *reviewAPI) wait() {
+	if a != nil {
+		a.hooks.Wait()
 	}
 }
 

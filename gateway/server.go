@@ -21,6 +21,7 @@ import (
 	"github.com/qcgate/qcgate/auth"
 	"github.com/qcgate/qcgate/dicomweb"
 	"github.com/qcgate/qcgate/qc"
+	"github.com/qcgate/qcgate/qc/review"
 	"github.com/qcgate/qcgate/qc/store"
 )
 
@@ -52,6 +53,11 @@ type Options struct {
 	// configured, runs until [Server.Close]. Config.Auth is not validated
 	// when a Verifier is given.
 	Verifier *auth.Verifier
+	// Reviews, when not nil, turns the review workflow on with these
+	// options; its store is not closed by the server. Nil means the
+	// workflow Config.Review describes: off unless review.enabled, else
+	// with a store New opens and [Server.Close] closes.
+	Reviews *ReviewOptions
 }
 
 // Server is the gateway. Build it with [New]; it is safe for concurrent
@@ -61,6 +67,10 @@ type Server struct {
 	reviewLookup ReviewLookup
 	// web serves the OHIF viewer and the QC dashboard (web.go).
 	web *webUI
+	// reviews serves the review workflow (reviews.go); nil when it is off.
+	reviews *reviewAPI
+	// ownReviews is the review store New opened, closed by Close.
+	ownReviews review.Store
 
 	cfg       *Config
 	log       *slog.Logger
@@ -163,8 +173,47 @@ func New(opts Options) (*Server, error) {
 	if s.web, err = s.newWebUI(); err != nil {
 		return nil, err
 	}
+	if err := s.startReviews(opts); err != nil {
+		s.stopVerifier()
+		return nil, err
+	}
 	s.handler = s.routes()
 	return s, nil
+}
+
+// startReviews builds the review workflow of opts.Reviews, else of
+// Config.Review, registers its metrics and gives it to the QC status and
+// the dashboard. It does nothing when the workflow is off.
+func (s *Server) startReviews(opts Options) error {
+	ro := opts.Reviews
+	if ro == nil {
+		var err error
+		if ro, err = s.cfg.reviewOptions(context.Background()); err != nil || ro == nil {
+			return err
+		}
+		s.ownReviews = ro.Store
+	}
+	var err error
+	if s.reviews, err = newReviewAPI(s, *ro); err != nil {
+		return errors.Join(err, s.closeReviews())
+	}
+	if err := s.metrics.registry.Register(s.reviews.collector()); err != nil {
+		return errors.Join(fmt.Errorf("registering review metrics: %w", err),
+			s.closeReviews())
+	}
+	s.SetReviewWorkflow(s.reviews.wf)
+	return nil
+}
+
+// closeReviews closes the review store New opened, if any.
+func (s *Server) closeReviews() error {
+	if s.ownReviews == nil {
+		return nil
+	}
+	if err := s.ownReviews.Close(); err != nil {
+		return fmt.Errorf("closing review store: %w", err)
+	}
+	return nil
 }
 
 // resolveURLs parses the upstream, WADO-URI and public URLs.
@@ -242,6 +291,9 @@ func (s *Server) routes() http.Handler {
 	qcAPI := e.Group("/qc/v1", s.authenticate, s.requireRole(auth.RoleViewer))
 	qcAPI.GET("/reports", s.wrap(s.serveReportList))
 	qcAPI.GET("/reports/:uid", s.wrap(s.serveReport))
+	// Review, export, completeness and calibration: every role implies
+	// viewer; each handler checks the role its action needs (reviews.go).
+	s.reviews.register(s, e.Group("", s.authenticate, s.requireRole(auth.RoleViewer)))
 	e.NoRoute(s.authenticate, s.wrap(s.serveDICOMweb))
 	return e
 }
@@ -300,13 +352,15 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 func (s *Server) Close() error {
 	s.stowWG.Wait()
 	s.tagger.wait()
+	s.reviews.wait()
 	s.stopVerifier()
+	errs := []error{s.closeReviews()}
 	if s.ownStore {
 		if err := s.store.Close(); err != nil {
-			return fmt.Errorf("closing report store: %w", err)
+			errs = append(errs, fmt.Errorf("closing report store: %w", err))
 		}
 	}
-	return nil
+	return errors.Join(errs...)
 }
 
 // stopVerifier ends the JWK Set refresh of a verifier New built.

@@ -13,6 +13,7 @@ import (
 
 	"github.com/qcgate/qcgate/dicomweb"
 	"github.com/qcgate/qcgate/qc"
+	"github.com/qcgate/qcgate/qc/store"
 )
 
 // maxWarnings bounds the Warning headers of one answer.
@@ -219,6 +220,7 @@ func (sr *stowRequest) storeReports(overall *Error) {
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(sr.ctx), 10*time.Second)
 	defer cancel()
 	var jobs []tagJob
+	var stored []*store.StoredReport
 	for _, p := range sr.parts {
 		if p.report == nil {
 			continue
@@ -243,9 +245,12 @@ func (sr *stowRequest) storeReports(overall *Error) {
 			jobs = append(jobs, tagJob{sopInstanceUID: p.header.sopInstance(),
 				decision: string(p.report.Report.Decision), reportID: p.report.ID,
 				requestID: sr.id})
+			stored = append(stored, p.report)
 		}
 	}
 	sr.s.tagger.tag(jobs)
+	// Each SEG the archive now holds enters the review workflow, when on.
+	sr.s.reviews.onReportsStored(stored)
 }
 
 // setWarnings adds a Warning: 299 header (RFC 9111 5.5) for each part the

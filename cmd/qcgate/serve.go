@@ -24,8 +24,11 @@ all three forms: the YAML key max_seg_part_bytes is QCGATE_MAX_SEG_PART_BYTES
 and --max-seg-part-bytes. The upstream password comes only from
 QCGATE_UPSTREAM_PASSWORD or the file of upstream_password_file. The keys of
 the YAML auth section are QCGATE_AUTH_* and --auth-* (auth.hs256_secret_file
-is QCGATE_AUTH_HS256_SECRET_FILE and --auth-hs256-secret-file). With no token
-key configured the gateway refuses to start, unless auth.disabled is true.
+is QCGATE_AUTH_HS256_SECRET_FILE and --auth-hs256-secret-file); likewise the
+review section (review.audit_share is QCGATE_REVIEW_AUDIT_SHARE and
+--review-audit-share), whose audit seed comes only from
+QCGATE_REVIEW_AUDIT_SEED or review.audit_seed_file. With no token key
+configured the gateway refuses to start, unless auth.disabled is true.
 The example file docker/qcgate.example.yaml documents every setting and its
 default.
 
@@ -82,6 +85,14 @@ var settingHelp = map[string]string{
 	"auth_leeway":                    "clock skew allowed on exp, nbf, iat (default 30s)",
 	"auth_max_token_bytes":           "longest token accepted (default 8192)",
 	"auth_metrics_public":            "serve /metrics without a token (default false)",
+
+	"review_enabled":             "turn the review workflow on (default false)",
+	"review_store":               "review store: SQLite path or postgres:// URL (default: store)",
+	"review_audit_share":         "share of senior-QA approvals drawn for audit, 0 to 1 (default 0)",
+	"review_audit_seed_file":     "file holding the audit seed (or QCGATE_REVIEW_AUDIT_SEED)",
+	"review_audit_recall_window": "a failed audit recalls approvals this recent (default 0s, off)",
+	"review_allow_self_review":   "four-eyes rules off; only with auth disabled (default false)",
+	"review_archive":             "review state and rejection notes to Orthanc (default: tagging)",
 }
 
 func init() {

@@ -28,6 +28,8 @@ const (
 const (
 	MetadataQCDecision = "QCDecision"
 	MetadataQCReport   = "QCReport"
+	// MetadataQCReview is the review state of a SEG in the review workflow.
+	MetadataQCReview = "QCReview"
 )
 
 // EnvOrthancUser is the environment variable that holds the registered
@@ -171,6 +173,7 @@ func orthancConfig(dir string, port int, plugin, user, password string) map[stri
 		"UserMetadata": map[string]int{
 			MetadataQCDecision: 1024,
 			MetadataQCReport:   1025,
+			MetadataQCReview:   1026,
 		},
 		"DicomWeb": map[string]any{
 			"Enable":     true,
