@@ -25,7 +25,16 @@ import (
 // An input without the Part 10 preamble gives [ErrNotDICOM]; a data set that
 // cannot be parsed or whose geometry attributes hold invalid values gives an
 // error wrapping [ErrInvalidSource].
-func ReadSourceInstance(r io.Reader) (*SourceInstance, error) {
+func ReadSourceInstance(r io.Reader) (inst *SourceInstance, err error) {
+	defer func() {
+		// The dicom package panics on some malformed data sets (a sequence
+		// holding a non-Item element, an unknown transfer syntax); such an
+		// input is an invalid source, not a reason to take the caller down.
+		if rec := recover(); rec != nil {
+			inst, err = nil, fmt.Errorf("reading source data set: %w: parser: %v",
+				ErrInvalidSource, rec)
+		}
+	}()
 	br := bufio.NewReader(r)
 	head, err := br.Peek(132)
 	if err != nil || string(head[128:]) != "DICM" {

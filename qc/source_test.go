@@ -216,6 +216,23 @@ func TestReadSourceInstanceErrors(t *testing.T) {
 			append(make([]byte, 128), []byte("DICM\x02\x00\x00\x00UL\x04\x00")...),
 			ErrInvalidSource,
 		},
+		{
+			// A defined-length sequence holding an element that is not an
+			// Item (PS3.5 7.5.1) made the dicom package panic.
+			"sequence without items",
+			part10File("1.2.840.10008.1.2.1", []byte{
+				0x08, 0x00, 0x40, 0x11, 'S', 'Q', 0, 0, 10, 0, 0, 0,
+				0x08, 0x00, 0x60, 0x00, 'C', 'S', 2, 0, 'C', 'T',
+			}),
+			ErrInvalidSource,
+		},
+		{
+			// An unknown transfer syntax left the dicom package without a
+			// byte order, and it panicked on the first element.
+			"unknown transfer syntax",
+			part10File("1.2.3.4", []byte{0x08, 0x00, 0x60, 0x00, 'C', 'S', 2, 0, 'C', 'T'}),
+			ErrInvalidSource,
+		},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -225,6 +242,21 @@ func TestReadSourceInstanceErrors(t *testing.T) {
 			}
 		})
 	}
+}
+
+// part10File returns a Part 10 stream: preamble, prefix, File Meta Information
+// holding only its group length and the Transfer Syntax UID ts (PS3.10 7.1),
+// then ds.
+func part10File(ts string, ds []byte) []byte {
+	if len(ts)%2 == 1 {
+		ts += "\x00"
+	}
+	b := append(make([]byte, 128), "DICM"...)
+	n := 8 + len(ts)
+	b = append(b, 0x02, 0x00, 0x00, 0x00, 'U', 'L', 4, 0, byte(n), byte(n>>8), 0, 0)
+	b = append(b, 0x02, 0x00, 0x10, 0x00, 'U', 'I', byte(len(ts)), byte(len(ts)>>8))
+	b = append(b, ts...)
+	return append(b, ds...)
 }
 
 // mustElement builds a data set element for tests.

@@ -37,7 +37,15 @@ func (p *FileSourcePixels) Add(sopInstanceUID, path string) {
 // FrameValues implements [SourcePixels]. The whole file is read at each
 // call: the rules ask for each source frame once.
 func (p *FileSourcePixels) FrameValues(_ context.Context, inst *SourceInstance,
-	frame int) ([]float64, error) {
+	frame int) (values []float64, err error) {
+	defer func() {
+		// The dicom package panics on some malformed files; see
+		// [ReadSourceInstance].
+		if rec := recover(); rec != nil {
+			values, err = nil, fmt.Errorf("reading source %s: %w: parser: %v",
+				inst.SOPInstanceUID, ErrInvalidSource, rec)
+		}
+	}()
 	p.mu.Lock()
 	path, ok := p.paths[inst.SOPInstanceUID]
 	p.mu.Unlock()
