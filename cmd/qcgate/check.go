@@ -221,6 +221,12 @@ func sortFiles(files []string, stderr io.Writer, pr *progress,
 		class, err := peekSOPClass(path)
 		switch {
 		case errors.Is(err, qc.ErrNotDICOM):
+			if strings.EqualFold(filepath.Ext(path), ".dcm") {
+				// Named as DICOM but not one: say so, since the user
+				// probably meant it to be checked.
+				fmt.Fprintf(stderr, "qcgate check: skipping %s: %v (no DICM prefix at byte 128)\n",
+					path, err)
+			}
 			other++
 		case err != nil:
 			fmt.Fprintf(stderr, "qcgate check: skipping %s: %v\n", path, err)
@@ -245,7 +251,15 @@ func sortFiles(files []string, stderr io.Writer, pr *progress,
 // peekSOPClass returns the SOP Class UID of a Part 10 file from its File
 // Meta Information (Media Storage SOP Class UID), or from the data set when
 // the meta information lacks it, reading no further than needed.
-func peekSOPClass(path string) (string, error) {
+func peekSOPClass(path string) (class string, err error) {
+	defer func() {
+		// The dicom package panics on some malformed headers (an unknown
+		// transfer syntax leaves it without a byte order).
+		if rec := recover(); rec != nil {
+			class, err = "", fmt.Errorf("reading file meta information: %w: parser: %v",
+				qc.ErrMalformed, rec)
+		}
+	}()
 	f, err := os.Open(path)
 	if err != nil {
 		return "", err

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -138,6 +139,71 @@ func TestCheckExitCodes(t *testing.T) {
 			}
 			if !strings.Contains(errOut, tt.wantErr) {
 				t.Errorf("stderr = %q, want it to contain %q", errOut, tt.wantErr)
+			}
+		})
+	}
+}
+
+// part10Bytes returns a Part 10 file: preamble, prefix, File Meta
+// Information holding its group length and the Transfer Syntax UID ts
+// (PS3.10 7.1), then ds.
+func part10Bytes(ts string, ds []byte) []byte {
+	if len(ts)%2 == 1 {
+		ts += "\x00"
+	}
+	b := append(make([]byte, 128), "DICM"...)
+	n := 8 + len(ts)
+	b = append(b, 0x02, 0x00, 0x00, 0x00, 'U', 'L', 4, 0, byte(n), byte(n>>8), 0, 0)
+	b = append(b, 0x02, 0x00, 0x10, 0x00, 'U', 'I', byte(len(ts)), byte(len(ts)>>8))
+	b = append(b, ts...)
+	return append(b, ds...)
+}
+
+// TestCheckBadFiles checks that files that are not DICOM, or whose header
+// made the dicom package panic, are skipped with a note naming them, and
+// that the SEG beside them is checked all the same.
+func TestCheckBadFiles(t *testing.T) {
+	modality := []byte{0x08, 0x00, 0x60, 0x00, 'C', 'S', 2, 0, 'C', 'T'}
+	tests := []struct {
+		name    string
+		data    []byte
+		wantErr string
+	}{
+		{"empty.dcm", nil, "skipping %s: not a DICOM part 10 file"},
+		{"text.dcm", []byte(strings.Repeat("not dicom ", 40)),
+			"skipping %s: not a DICOM part 10 file"},
+		{
+			// No SOP Class UID in the meta, an unknown transfer syntax: the
+			// dicom package has no byte order for the data set.
+			"unknown-syntax.dcm", part10Bytes("1.2.3.4", modality),
+			"skipping %s: reading file meta information: malformed data set",
+		},
+		{
+			// A defined-length sequence holding an element that is not an
+			// Item (PS3.5 7.5.1), before the SOP Class UID.
+			"sequence.dcm", part10Bytes("1.2.840.10008.1.2.1", []byte{
+				0x08, 0x00, 0x06, 0x00, 'S', 'Q', 0, 0, 10, 0, 0, 0,
+				0x08, 0x00, 0x60, 0x00, 'C', 'S', 2, 0, 'C', 'T',
+			}),
+			"skipping %s: reading file meta information: malformed data set",
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), tt.name)
+			if err := os.WriteFile(path, tt.data, 0o600); err != nil {
+				t.Fatal(err)
+			}
+			code, out, errOut := runCheckTest(t, checkOptions{},
+				realDir+"/dcmqi-ct-liver-binary", path)
+			if code != exitAccepted {
+				t.Errorf("exit code = %d, want %d; stderr:\n%s", code, exitAccepted, errOut)
+			}
+			if want := fmt.Sprintf(tt.wantErr, path); !strings.Contains(errOut, want) {
+				t.Errorf("stderr = %q, want it to contain %q", errOut, want)
+			}
+			if want := "1 SEGs: 1 accepted"; !strings.Contains(out, want) {
+				t.Errorf("stdout = %q, want it to contain %q", out, want)
 			}
 		})
 	}
