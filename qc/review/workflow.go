@@ -5,7 +5,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"hash/fnv"
 	"slices"
+	"sync"
 	"time"
 
 	"github.com/qcgate/qcgate/auth"
@@ -69,6 +71,8 @@ type Workflow struct {
 	audit   AuditConfig
 	self    bool
 	now     func() time.Time
+	// statusLocks order the archive writes of each SEG (setStatus).
+	statusLocks [statusLockCount]sync.Mutex
 }
 
 // New returns a workflow, or an error wrapping [ErrInvalidConfig].
@@ -144,16 +148,48 @@ func (w *Workflow) Act(ctx context.Context, sopInstanceUID string, p *auth.Princ
 	return out, nil
 }
 
-// setStatus writes r's state to the archive, if there is one.
+// setStatus writes the state of r's SEG to the archive, if there is one.
+// Moves of one SEG can finish their archive writes out of order (the
+// opening of a review runs after the STOW-RS answer, while a reviewer may
+// already act), so it writes the state the store holds now, not r's, under
+// a lock per SEG, and writes again when the store moved meanwhile (another
+// replica): the last write is the newest state.
 func (w *Workflow) setStatus(ctx context.Context, r *Review) error {
 	if w.archive == nil {
 		return nil
 	}
-	if err := w.archive.SetStatus(ctx, r.SOPInstanceUID, r.State); err != nil {
-		return fmt.Errorf("writing review state of %s to the archive: %w", r.SOPInstanceUID,
-			err)
+	mu := &w.statusLocks[statusLockIndex(r.SOPInstanceUID)]
+	mu.Lock()
+	defer mu.Unlock()
+	var written State
+	for range maxStatusWrites {
+		state := r.State
+		if cur, err := w.store.Get(ctx, r.SOPInstanceUID); err == nil {
+			state = cur.State
+		}
+		if state == written {
+			return nil
+		}
+		if err := w.archive.SetStatus(ctx, r.SOPInstanceUID, state); err != nil {
+			return fmt.Errorf("writing review state of %s to the archive: %w",
+				r.SOPInstanceUID, err)
+		}
+		written = state
 	}
 	return nil
+}
+
+// maxStatusWrites bounds the archive writes of one [Workflow.setStatus].
+const maxStatusWrites = 4
+
+// statusLockCount is the number of locks SEGs share for archive writes.
+const statusLockCount = 64
+
+// statusLockIndex picks the archive write lock of a SEG.
+func statusLockIndex(sopInstanceUID string) int {
+	h := fnv.New32a()
+	h.Write([]byte(sopInstanceUID))
+	return int(h.Sum32() % statusLockCount)
 }
 
 // Review returns the review of a SEG and its trail.

@@ -23,7 +23,27 @@ func TestWorkflow(t *testing.T) {
 		{"audit failure recalls approvals", testRecall},
 		{"hidden SEGs", testHidden},
 		{"stale version", testStaleVersion},
+		{"late archive write", testLateArchiveWrite},
 	})
+}
+
+// testLateArchiveWrite finishes the archive write of a review's opening
+// after a reviewer rejected the SEG, as happens when the opening runs after
+// the STOW-RS answer: the archive must end with the newest state, not the
+// late one.
+func testLateArchiveWrite(t *testing.T, open func(t *testing.T) Store) {
+	w, arch := newWorkflow(t, open(t), Options{})
+	opened := submit(t, w, report(1, "1.2.3.71", "1.2.3.71.1"))
+	act(t, w, "1.2.3.71", reviewer, ActionReject, "not a liver")
+	if err := w.setStatus(t.Context(), opened); err != nil {
+		t.Fatalf("setStatus(opened) = %v", err)
+	}
+	arch.mu.Lock()
+	defer arch.mu.Unlock()
+	if got := arch.status["1.2.3.71"]; got != StateRejected {
+		t.Errorf("archive state after a late write of %s = %s, want %s", opened.State, got,
+			StateRejected)
+	}
 }
 
 // entrySummary is the part of an entry the tests compare.
