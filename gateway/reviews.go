@@ -151,13 +151,18 @@ func requireRole(c *gin.Context, roles ...auth.Role) (*auth.Principal, error) {
 		return nil, httpError(http.StatusUnauthorized, "authentication required",
 			review.ErrUnauthenticated)
 	}
+	names := make([]string, 0, len(roles))
 	for _, r := range roles {
 		if p.Has(r) {
 			return p, nil
 		}
+		names = append(names, string(r))
 	}
-	return nil, httpError(http.StatusForbidden, "the "+string(roles[0])+" role is required",
-		review.ErrForbidden)
+	// An auth error, so the 403 carries the Bearer challenge with
+	// insufficient_scope like the route middleware's (RFC 6750 3.1).
+	return nil, &auth.Error{Code: auth.CodeInsufficientScope,
+		Description: "the " + strings.Join(names, " or ") + " role is required",
+		Err:         fmt.Errorf("%w: %w", auth.ErrForbidden, review.ErrForbidden)}
 }
 
 // reviewHTTPError maps the workflow's errors to statuses; their texts are
