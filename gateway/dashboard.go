@@ -69,6 +69,7 @@ func (s *Server) dashboardRoutes(e *gin.Engine) {
 	g.GET("", s.wrap(s.serveDashboardList))
 	g.GET("seg/:uid", s.wrap(s.serveDashboardSEG))
 	g.POST("seg/:uid/review", s.wrap(s.serveDashboardReview))
+	g.GET("seg/:uid/frames/:file", s.wrap(s.serveSEGFrame))
 }
 
 // dashboardAuth turns the session cookie into the request's bearer token
@@ -356,6 +357,9 @@ func (s *Server) serveDashboardSEG(c *gin.Context) error {
 		segs = append(segs, v)
 	}
 	data["Segments"] = segs
+	pics, anchors, more := slicePictures(r.Report, counts)
+	data["Pictures"], data["FrameAnchors"], data["MorePictures"] = pics, anchors, more
+	data["PicturesOfFindings"] = len(anchors) > 0
 	return s.web.render(c, "seg", data)
 }
 
@@ -401,9 +405,19 @@ func (s *Server) serveDashboardReview(c *gin.Context) error {
 	return nil
 }
 
-// segSliceCounts reads a stored SEG from the archive by WADO-URI (PS3.18
-// 9) and counts its voxels per slice.
+// segSliceCounts reads a stored SEG from the archive and counts its voxels
+// per slice.
 func (s *Server) segSliceCounts(ctx context.Context, rep *qc.Report) (*sliceCounts, error) {
+	seg, err := s.readStoredSEG(ctx, rep)
+	if err != nil {
+		return nil, err
+	}
+	return countSlices(seg)
+}
+
+// readStoredSEG reads the stored SEG of rep from the archive by WADO-URI
+// (PS3.18 9), at most max_seg_part_bytes of it.
+func (s *Server) readStoredSEG(ctx context.Context, rep *qc.Report) (*qc.Segmentation, error) {
 	// Orthanc 1.10 does not percent-decode WADO-URI parameters either: the
 	// content type goes with its slash as it is, and UIDs need no escaping.
 	u := *s.wadoURI
@@ -434,7 +448,7 @@ func (s *Server) segSliceCounts(ctx context.Context, rep *qc.Report) (*sliceCoun
 	if err != nil {
 		return nil, fmt.Errorf("parsing SEG: %w", err)
 	}
-	return countSlices(seg)
+	return seg, nil
 }
 
 // pages are the dashboard's templates, each with the layout.

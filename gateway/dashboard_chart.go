@@ -22,6 +22,11 @@ type sliceCounts struct {
 	// Frames maps a segment number to the 1-based frame numbers that hold
 	// its voxels, for the slices with findings.
 	Frames map[uint16][]int
+	// FrameSlices gives the index in Positions of each frame, in frame
+	// order.
+	FrameSlices []int
+	// Rows and Columns are the SEG's frame size in pixels.
+	Rows, Columns int
 }
 
 // countSlices decodes every frame of seg and counts each segment's voxels
@@ -49,7 +54,11 @@ func countSlices(seg *qc.Segmentation) (*sliceCounts, error) {
 	}
 
 	sc := &sliceCounts{Positions: distinct, Counts: map[uint16][]int{},
-		Frames: map[uint16][]int{}}
+		Frames: map[uint16][]int{}, FrameSlices: make([]int, len(pos)),
+		Rows: seg.Rows, Columns: seg.Columns}
+	for i, p := range pos {
+		sc.FrameSlices[i] = index(p)
+	}
 	mask := qc.NewMask(seg.Rows, seg.Columns)
 	for i, f := range seg.Frames {
 		for _, sd := range seg.Segments {
