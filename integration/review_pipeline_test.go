@@ -20,6 +20,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/qcgate/qcgate/integration/harness"
+	"github.com/qcgate/qcgate/qc/review/pgtest"
 )
 
 // reviewShare is the audit share of the pipeline's gateway.
@@ -603,4 +604,54 @@ func checkHidden(t *testing.T, e *reviewEnv, v liverVariant) {
 	if len(direct) != 1 || direct[0].String(harness.TagSOPInstanceUID) != v.sop {
 		t.Errorf("QIDO-RS %s on Orthanc: %d instances, want the SEG", instances, len(direct))
 	}
+}
+
+// TestReviewPostgres runs the gateway on one PostgreSQL database for both
+// reports and reviews (store: postgres://...), as several replicas do:
+// reports and reviews are read back from it, and two reviewers acting at
+// once end with one move applied and the other answered 409.
+func TestReviewPostgres(t *testing.T) {
+	t.Parallel()
+	dsn := pgtest.Start(t).NewDatabase(t)
+	o := harness.StartOrthanc(t, harness.OrthancOptions{})
+	g := harness.StartGateway(t, o, harness.GatewayOptions{Settings: map[string]string{
+		"store": dsn, "review_enabled": "true"}})
+	e := &reviewEnv{env: &env{orthanc: o, gateway: g, gw: g.Client(), direct: o.Client()},
+		people: map[string]*harness.Client{}}
+	for sub, role := range map[string]string{"ann-1": "annotator", "rev-1": "reviewer",
+		"rev-3": "reviewer", "viewer-1": "viewer"} {
+		e.people[sub] = &harness.Client{BaseURL: g.URL, Header: http.Header{
+			"Authorization": {"Bearer " + g.Tokens.Token(t, sub, role)}}}
+	}
+	seg := newLiverVariant(t, 8, 8)
+	e.as("ann-1").STOW(t, "/dicom-web/studies",
+		harness.Multipart(harness.FileParts(t, liverSources...)...)).RequireStatus(t,
+		http.StatusOK)
+	e.upload(t, "ann-1", seg)
+
+	rep := e.as("viewer-1").Get(t, "/qc/v1/reports/"+seg.sop, nil)
+	rep.RequireStatus(t, http.StatusOK)
+	if r, _ := e.review(t, seg.sop); r.State != "peer_review" || r.Uploader != "ann-1" {
+		t.Fatalf("review on PostgreSQL = %s by %q, want peer_review by ann-1", r.State,
+			r.Uploader)
+	}
+	var wg sync.WaitGroup
+	statuses := make([]int, 2)
+	for i, sub := range []string{"rev-1", "rev-3"} {
+		wg.Go(func() {
+			statuses[i] = e.as(sub).Do(t, http.MethodPost, "/qc/v1/reviews/"+seg.sop,
+				strings.NewReader(`{"action":"approve","version":1}`),
+				http.Header{"Content-Type": {"application/json"}}).Status
+		})
+	}
+	wg.Wait()
+	slices.Sort(statuses)
+	if diff := cmp.Diff([]int{http.StatusOK, http.StatusConflict}, statuses); diff != "" {
+		t.Errorf("statuses of two concurrent approvals (-want +got):\n%s", diff)
+	}
+	if r, trail := e.review(t, seg.sop); r.State != "senior_qa" || len(trail) != 2 {
+		t.Errorf("review after concurrent approvals = %s with %d entries, want senior_qa "+
+			"with 2", r.State, len(trail))
+	}
+	checkQCReview(t, e, seg.sop, "senior_qa")
 }
