@@ -24,8 +24,14 @@ func (s *Segmentation) readAttributes(ds item, f *part10) {
 	s.Rows, _ = ds.int(tag.Rows)
 	s.Columns, _ = ds.int(tag.Columns)
 	s.NumberOfFrames = 1
-	if n, ok := ds.int(tag.NumberOfFrames); ok {
-		s.NumberOfFrames = n
+	if ds.has(tag.NumberOfFrames) {
+		// A value that is empty, not an integer or out of range counts no
+		// frame: the Type 1 rule then names the value as found.
+		s.numberOfFramesText = ds.str(tag.NumberOfFrames)
+		s.NumberOfFrames = 0
+		if n, ok := ds.int(tag.NumberOfFrames); ok {
+			s.NumberOfFrames = n
+		}
 	}
 	s.BitsAllocated, _ = ds.int(tag.BitsAllocated)
 	s.BitsStored, _ = ds.int(tag.BitsStored)

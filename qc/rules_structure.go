@@ -49,7 +49,12 @@ var ruleType1 = &rule{
 				attr{"MaximumFractionalValue", "(0062,000E)", seg.MaximumFractionalValue <= 0})
 		}
 		for _, a := range attrs {
-			if a.empty {
+			switch {
+			case !a.empty:
+			case a.keyword == "NumberOfFrames" && seg.numberOfFramesText != "":
+				c.addf(r, 0, 0, "%s %s is Type 1 in a SEG and must be a positive "+
+					"integer: found %q", a.keyword, a.tag, seg.numberOfFramesText)
+			default:
 				c.addf(r, 0, 0, "%s %s is Type 1 in a SEG: found it %s",
 					a.keyword, a.tag, missing(seg.Present, a.keyword))
 			}

@@ -131,8 +131,11 @@ type Segmentation struct {
 	Rows           int
 	Columns        int
 	NumberOfFrames int
-	BitsAllocated  int
-	BitsStored     int
+	// numberOfFramesText is the Number of Frames value as found, for
+	// findings about a value that is not a positive integer.
+	numberOfFramesText string
+	BitsAllocated      int
+	BitsStored         int
 
 	SegmentationType           SegmentationType
 	SegmentationFractionalType SegmentationFractionalType
