@@ -168,21 +168,45 @@ func (b *browser) pollText(t *testing.T, url, expr string, timeout time.Duration
 	return s
 }
 
-// env is the gateway, with OHIF, in front of an Orthanc holding the CT
-// study, the liver case with its accepted SEG, and a report of the
-// rejected GBM SEG.
+// Subjects of the tokens the tests use: the SEGs' uploader, the peer
+// reviewer and the senior QA who approve the liver SEG, three people as the
+// review workflow's four-eyes rules want, and the user of the browser.
+const (
+	uploader = "annotator-1"
+	reviewer = "reviewer-1"
+	seniorQA = "senior-1"
+	user     = "browser-1"
+)
+
+// env is the gateway, with OHIF and the review workflow, in front of an
+// Orthanc holding the CT study, the liver case with its accepted SEG, and
+// a report of the rejected GBM SEG.
 type env struct {
-	gw *harness.Gateway
+	gw     *harness.Gateway
+	people map[string]*harness.Client
+	tokens map[string]string
 }
 
-// newEnv starts Orthanc and the gateway and sends the test data through
-// the gateway.
+// newEnv starts Orthanc and the gateway, with authentication and the
+// review workflow on, and sends the test data through the gateway as the
+// uploader.
 func newEnv(t *testing.T, ohif string) *env {
 	t.Helper()
 	o := harness.StartOrthanc(t, harness.OrthancOptions{})
-	gw := harness.StartGateway(t, o, harness.GatewayOptions{NoAuth: true,
-		Settings: map[string]string{"ohif_dir": ohif}})
-	c := gw.Client()
+	gw := harness.StartGateway(t, o, harness.GatewayOptions{Settings: map[string]string{
+		"ohif_dir": ohif, "review_enabled": "true"}})
+	e := &env{gw: gw, people: map[string]*harness.Client{}, tokens: map[string]string{}}
+	for sub, roles := range map[string][]string{
+		uploader: {"annotator"},
+		reviewer: {"reviewer"},
+		seniorQA: {"senior_qa"},
+		user:     {"viewer", "annotator"},
+	} {
+		e.tokens[sub] = gw.Tokens.Token(t, sub, roles...)
+		e.people[sub] = &harness.Client{BaseURL: gw.URL, Header: http.Header{
+			"Authorization": {"Bearer " + e.tokens[sub]}}}
+	}
+	c := e.people[uploader]
 	stow := func(want int, files ...string) {
 		t.Helper()
 		res := c.STOW(t, "/dicom-web/studies", harness.Multipart(harness.FileParts(t,
@@ -195,7 +219,7 @@ func newEnv(t *testing.T, ohif string) *env {
 	stow(http.StatusOK, liverSources...)
 	stow(http.StatusOK, liverSEG)
 	stow(http.StatusConflict, gbmSEG)
-	return &env{gw: gw}
+	return e
 }
 
 // report is the part of a QC report the tests read.
@@ -210,7 +234,7 @@ type report struct {
 // report API gives it: ok, "n warning(s)" or rejected.
 func (e *env) expectedStatus(t *testing.T, sop string) string {
 	t.Helper()
-	res := e.gw.Client().Get(t, "/qc/v1/reports/"+sop, nil)
+	res := e.people[uploader].Get(t, "/qc/v1/reports/"+sop, nil)
 	res.RequireStatus(t, http.StatusOK)
 	var r report
 	if err := json.Unmarshal(res.Body, &r); err != nil {
@@ -239,7 +263,16 @@ func TestBrowser(t *testing.T) {
 	e := newEnv(t, ohif)
 	b := newBrowser(t, exe)
 	base := e.gw.URL
-	liverStatus := e.expectedStatus(t, liverSOP)
+	if got := e.expectedStatus(t, liverSOP); got != "ok" {
+		t.Fatalf("QC status of the liver SEG's report = %q, want ok", got)
+	}
+	// The review opens after the STOW-RS answer; until it is approved
+	// the SEG is in review.
+	e.waitReview(t, liverSOP, "peer_review")
+	const liverStatus = "in review"
+	// OHIF sends no token of its own: the browser adds the user's to every
+	// request, as a sign-in proxy in front of the gateway would.
+	b.setHeader(t, "Authorization", "Bearer "+e.tokens[user])
 
 	t.Run("study list shows the study description", func(t *testing.T) {
 		// OHIF asks for StudyDescription with includefield=...%2C...,
@@ -252,11 +285,15 @@ func TestBrowser(t *testing.T) {
 		}
 	})
 
-	t.Run("series list shows the SEG's QC status", func(t *testing.T) {
-		want := "[QC " + liverStatus + "]"
-		got := b.pollText(t, base+"/viewer?StudyInstanceUIDs="+liverStudy,
+	seriesLabel := func(t *testing.T) string {
+		t.Helper()
+		return b.pollText(t, base+"/viewer?StudyInstanceUIDs="+liverStudy,
 			`[...document.querySelectorAll('[data-cy="series-description-label"]')]
 			.map(e => e.textContent).find(s => s.startsWith('[QC ')) || ''`, 90*time.Second)
+	}
+	t.Run("series list shows the SEG's QC status", func(t *testing.T) {
+		want := "[QC " + liverStatus + "]"
+		got := seriesLabel(t)
 		if !strings.HasPrefix(got, want) {
 			t.Errorf("SEG series label = %q, want it to start with %q", got, want)
 		}
@@ -264,6 +301,7 @@ func TestBrowser(t *testing.T) {
 	})
 
 	t.Run("dashboard lists accepted and rejected SEGs", func(t *testing.T) {
+		b.signIn(t, base, e.tokens[user])
 		statusOf := func(sop string) string {
 			return `(document.querySelector('tr[data-sop="` + sop + `"] .badge') || {})` +
 				`.textContent || ''`
@@ -285,9 +323,59 @@ func TestBrowser(t *testing.T) {
 		}
 	})
 
+	t.Run("SEG page draws the liver outline over the CT", func(t *testing.T) {
+		// The liver SEG has no finding on a frame: its page shows the
+		// middle of its three frames, loaded as a PNG the browser decodes.
+		got := b.pollText(t, base+"/qc/seg/"+liverSOP, `(() => {
+			const imgs = [...document.querySelectorAll('figure.picture a > img')];
+			const i = imgs[0];
+			return i && i.complete && i.naturalWidth ? imgs.length + ' ' + i.naturalWidth +
+				'x' + i.naturalHeight + ' ' + i.closest('figure').id + ' ' +
+				(i.alt.includes('Liver') ? 'alt' : 'no alt') : '';
+		})()`, 30*time.Second)
+		if want := "1 512x512 frame-2 alt"; got != want {
+			t.Errorf("pictures on the liver SEG page = %q, want %q", got, want)
+		}
+		checkLiverPicture(t, e, 2)
+	})
+
 	t.Run("reviewer approves and the viewer shows it", func(t *testing.T) {
-		t.Skip("the review workflow is not wired into qcgate serve yet " +
-			"(Server.SetReviewWorkflow); nothing to approve through")
+		// The peer reviewer signs in and approves on the dashboard's SEG
+		// page; senior QA approves through the API (audit share 0: the
+		// SEG is then approved).
+		b.signIn(t, base, e.tokens[reviewer])
+		b.pollText(t, base+"/qc/seg/"+liverSOP,
+			`document.querySelector('button[value="approve"]') ? 'y' : ''`, 20*time.Second)
+		ctx, cancel := context.WithTimeout(b.ctx, 20*time.Second)
+		defer cancel()
+		err := chromedp.Do(ctx,
+			chromedp.SetValue(chromedp.CSS("#comment"), "outline follows the liver"))
+		if err != nil {
+			t.Fatalf("writing the comment: %v", err)
+		}
+		if _, err := chromedp.RunResponse(ctx,
+			chromedp.Click(chromedp.CSS(`button[value="approve"]`))); err != nil {
+			t.Fatalf("approving on the dashboard: %v", err)
+		}
+		notice := b.pollText(t, "", `(document.querySelector('.notice[role="status"]') || {})
+			.textContent || ''`, 10*time.Second)
+		if notice != "Done: approve." {
+			t.Fatalf("notice after approving = %q, want %q", notice, "Done: approve.")
+		}
+		e.waitReview(t, liverSOP, "senior_qa")
+
+		res := e.people[seniorQA].Do(t, http.MethodPost, "/qc/v1/reviews/"+liverSOP,
+			strings.NewReader(`{"action":"approve","comment":"agreed"}`),
+			http.Header{"Content-Type": {"application/json"}})
+		res.RequireStatus(t, http.StatusOK)
+		e.waitReview(t, liverSOP, "approved")
+
+		got := seriesLabel(t)
+		if want := "[QC approved]"; !strings.HasPrefix(got, want) {
+			t.Errorf("SEG series label after approval = %q, want it to start with %q", got,
+				want)
+		}
+		t.Logf("SEG series label: %q", got)
 	})
 
 	t.Run("error handler shows the gateway's reason", func(t *testing.T) {
