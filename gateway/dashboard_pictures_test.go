@@ -55,7 +55,8 @@ func TestSlicePictures(t *testing.T) {
 			var got []pic
 			for _, p := range pics {
 				got = append(got, pic{Frame: p.Frame, Rules: p.Rules, Alt: p.Alt})
-				if p.URL != "/qc/seg/1.2.3/frames/"+strconv.Itoa(p.Frame)+".png" || p.Height != 160 {
+				url := "/qc/seg/1.2.3/frames/" + strconv.Itoa(p.Frame) + ".png"
+				if p.URL != url || p.Height != 160 {
 					t.Errorf("picture of frame %d: URL %q, height %d; want the frame's PNG, 160",
 						p.Frame, p.URL, p.Height)
 				}

@@ -1,7 +1,10 @@
 // Package browser holds end-to-end tests that drive Debian's Chromium
 // (headless, through chromedp) against the gateway in front of a real
 // Orthanc: the OHIF viewer served by the gateway, the QC status in its
-// series list, the QC dashboard, and the viewer's error handler.
+// series list (before and after a SEG's review approves it), the QC
+// dashboard with its sign-in, pictures and review form, and the viewer's
+// error handler. Authentication is on: the browser sends the user's token
+// with every request, as a sign-in proxy in front of the gateway would.
 //
 // The tests need the chromium binary (apt-get install chromium; another
 // one can be named with QCGATE_CHROMIUM) and OHIF's dist/ folder
