@@ -2,20 +2,17 @@ package review
 
 import (
 	"context"
-	"database/sql"
 	"fmt"
 	"slices"
 
-	// Registers the "pgx" driver of database/sql.
-	_ "github.com/jackc/pgx/v5/stdlib"
+	"github.com/qcgate/qcgate/qc/internal/sqldb"
 )
 
 // postgresDialect keeps the trail append-only with a trigger that raises
 // on any UPDATE or DELETE of it, and serializes migrations of replicas
 // starting together with a transaction-scoped advisory lock.
 var postgresDialect = dialect{
-	name:     "postgres",
-	numbered: true,
+	Dialect: sqldb.Postgres,
 	// The key is fixed: the bytes of "qcreview" as a big-endian integer.
 	lock: `SELECT pg_advisory_xact_lock(8170499929084093815)`,
 	migrations: [][]string{append(slices.Clone(tablesSQL),
@@ -41,7 +38,7 @@ type Postgres struct {
 // key=value connection string, as libpq takes them) through pgx and
 // brings the review tables up to date.
 func OpenPostgres(ctx context.Context, dsn string) (*Postgres, error) {
-	db, err := sql.Open("pgx", dsn)
+	db, err := sqldb.OpenPostgres(dsn)
 	if err != nil {
 		return nil, fmt.Errorf("opening postgres review store: %w", err)
 	}

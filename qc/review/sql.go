@@ -6,23 +6,21 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"strconv"
 	"strings"
 	"time"
+
+	"github.com/qcgate/qcgate/qc/internal/sqldb"
 )
 
 // dialect holds what differs between the SQL databases.
 type dialect struct {
-	// name is used in error messages.
-	name string
+	sqldb.Dialect
 	// migrations bring the schema from version i to i+1, each a list of
 	// statements. Append only: never edit a released step.
 	migrations [][]string
 	// lock, when set, is run first in the migration transaction, so that
 	// several processes starting at once migrate one after the other.
 	lock string
-	// numbered makes placeholders $1, $2 ... instead of ?.
-	numbered bool
 }
 
 // tablesSQL creates the tables both databases share; the trail is
@@ -68,65 +66,13 @@ type sqlStore struct {
 }
 
 // q rewrites the placeholders of query for the dialect.
-func (s *sqlStore) q(query string) string {
-	if !s.d.numbered {
-		return query
-	}
-	var b strings.Builder
-	n := 0
-	for _, r := range query {
-		if r == '?' {
-			n++
-			b.WriteString("$" + strconv.Itoa(n))
-			continue
-		}
-		b.WriteRune(r)
-	}
-	return b.String()
-}
+func (s *sqlStore) q(query string) string { return s.d.Rebind(query) }
 
-// migrate creates the version table if needed and applies the
-// migrations the database has not seen, in one transaction.
+// migrate brings the review tables up to date; table review_schema
+// holds the version reached.
 func (s *sqlStore) migrate(ctx context.Context) error {
-	if _, err := s.db.ExecContext(ctx,
-		`CREATE TABLE IF NOT EXISTS review_schema (version INTEGER NOT NULL)`); err != nil {
-		return fmt.Errorf("creating schema version table: %w", err)
-	}
-	tx, err := s.db.BeginTx(ctx, nil)
-	if err != nil {
-		return fmt.Errorf("migrating: %w", err)
-	}
-	defer tx.Rollback()
-	if s.d.lock != "" {
-		if _, err := tx.ExecContext(ctx, s.d.lock); err != nil {
-			return fmt.Errorf("locking for migration: %w", err)
-		}
-	}
-
-	var version int
-	err = tx.QueryRowContext(ctx, `SELECT version FROM review_schema`).Scan(&version)
-	if errors.Is(err, sql.ErrNoRows) {
-		_, err = tx.ExecContext(ctx, `INSERT INTO review_schema (version) VALUES (0)`)
-	}
-	if err != nil {
-		return fmt.Errorf("reading schema version: %w", err)
-	}
-	if version > len(s.d.migrations) {
-		return fmt.Errorf("schema version %d is newer than this build's %d", version,
-			len(s.d.migrations))
-	}
-	for v := version; v < len(s.d.migrations); v++ {
-		for _, stmt := range s.d.migrations[v] {
-			if _, err := tx.ExecContext(ctx, stmt); err != nil {
-				return fmt.Errorf("migrating schema to version %d: %w", v+1, err)
-			}
-		}
-	}
-	if _, err := tx.ExecContext(ctx, s.q(`UPDATE review_schema SET version = ?`),
-		len(s.d.migrations)); err != nil {
-		return fmt.Errorf("writing schema version: %w", err)
-	}
-	return tx.Commit()
+	return sqldb.Migrate(ctx, s.db, s.d.Dialect, sqldb.Schema{
+		VersionTable: "review_schema", Steps: s.d.migrations, Lock: s.d.lock})
 }
 
 // Apply implements [Store].
@@ -246,7 +192,7 @@ func (s *sqlStore) Trail(ctx context.Context, sopInstanceUIDs ...string) ([]Entr
 		return nil, nil
 	}
 	rows, err := s.db.QueryContext(ctx, s.q(`SELECT entry FROM review_trail
-		WHERE sop_instance_uid IN (`+placeholders(len(sopInstanceUIDs))+`)
+		WHERE sop_instance_uid IN (`+sqldb.Placeholders(len(sopInstanceUIDs))+`)
 		ORDER BY sop_instance_uid, seq`), anys(sopInstanceUIDs)...)
 	if err != nil {
 		return nil, fmt.Errorf("reading review trail: %w", err)
@@ -280,7 +226,7 @@ func (s *sqlStore) List(ctx context.Context, f Filter) ([]*Review, error) {
 	var args []any
 	if len(f.SOPInstanceUIDs) > 0 {
 		where = append(where, "sop_instance_uid IN ("+
-			placeholders(len(f.SOPInstanceUIDs))+")")
+			sqldb.Placeholders(len(f.SOPInstanceUIDs))+")")
 		args = append(args, anys(f.SOPInstanceUIDs)...)
 	}
 	if f.StudyInstanceUID != "" {
@@ -289,17 +235,17 @@ func (s *sqlStore) List(ctx context.Context, f Filter) ([]*Review, error) {
 	}
 	if len(f.SeriesInstanceUIDs) > 0 {
 		where = append(where, "series_instance_uid IN ("+
-			placeholders(len(f.SeriesInstanceUIDs))+")")
+			sqldb.Placeholders(len(f.SeriesInstanceUIDs))+")")
 		args = append(args, anys(f.SeriesInstanceUIDs)...)
 	}
 	if len(f.SourceSeriesUIDs) > 0 {
 		where = append(where, "sop_instance_uid IN (SELECT sop_instance_uid FROM "+
 			"review_sources WHERE series_instance_uid IN ("+
-			placeholders(len(f.SourceSeriesUIDs))+"))")
+			sqldb.Placeholders(len(f.SourceSeriesUIDs))+"))")
 		args = append(args, anys(f.SourceSeriesUIDs)...)
 	}
 	if len(f.States) > 0 {
-		where = append(where, "state IN ("+placeholders(len(f.States))+")")
+		where = append(where, "state IN ("+sqldb.Placeholders(len(f.States))+")")
 		for _, st := range f.States {
 			args = append(args, string(st))
 		}
@@ -347,18 +293,13 @@ func (s *sqlStore) Ping(ctx context.Context) error {
 	var n int
 	if err := s.db.QueryRowContext(ctx, `SELECT count(*) FROM reviews WHERE version < 0`).
 		Scan(&n); err != nil {
-		return fmt.Errorf("pinging %s review store: %w", s.d.name, err)
+		return fmt.Errorf("pinging %s review store: %w", s.d.Name, err)
 	}
 	return nil
 }
 
 // Close implements [Store].
 func (s *sqlStore) Close() error { return s.db.Close() }
-
-// placeholders returns n comma-separated placeholders.
-func placeholders(n int) string {
-	return strings.TrimSuffix(strings.Repeat("?, ", n), ", ")
-}
 
 // anys converts strings to query arguments.
 func anys(ss []string) []any {
