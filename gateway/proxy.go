@@ -1,7 +1,6 @@
 package gateway
 
 import (
-	"compress/gzip"
 	"context"
 	"errors"
 	"fmt"
@@ -193,21 +192,11 @@ func (s *Server) modifyResponse(res *http.Response) error {
 		return nil
 	}
 
-	body := res.Body
-	switch strings.ToLower(res.Header.Get("Content-Encoding")) {
-	case "":
-	case "gzip":
-		// Rewriting needs the plain text; the answer then goes out
-		// uncompressed.
-		zr, err := gzip.NewReader(body)
-		if err != nil {
-			return fmt.Errorf("reading gzip answer: %w", err)
-		}
-		body = readCloser{zr, res.Body}
-		res.Header.Del("Content-Encoding")
-	default:
-		// An encoding the gateway cannot read is passed as it is.
-		return nil
+	// Rewriting needs the plain text; a gzip answer then goes out
+	// uncompressed, and one in a coding the gateway cannot read as it is.
+	body, ok, err := plainBody(res)
+	if err != nil || !ok {
+		return err
 	}
 	res.Body = newReplaceReader(body, pairs)
 	res.ContentLength = -1

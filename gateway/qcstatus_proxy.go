@@ -1,20 +1,11 @@
 package gateway
 
 import (
-	"bytes"
 	"cmp"
-	"compress/gzip"
 	"fmt"
-	"io"
 	"net/http"
-	"strconv"
 	"strings"
 )
-
-// maxStatusBody is the largest DICOM JSON answer the gateway buffers to
-// add QC status; a larger one (a study's metadata with thousands of
-// instances) passes unchanged.
-const maxStatusBody = 64 << 20
 
 // statusOptions returns what the QC status adds to the answer of route.
 func (s *Server) statusOptions(info proxyInfo) annotateOptions {
@@ -39,44 +30,20 @@ func (s *Server) addQCStatus(res *http.Response, info proxyInfo) error {
 		return nil
 	}
 
-	body := io.ReadCloser(res.Body)
-	switch strings.ToLower(res.Header.Get("Content-Encoding")) {
-	case "":
-	case "gzip":
-		zr, err := gzip.NewReader(body)
-		if err != nil {
-			return fmt.Errorf("reading gzip answer: %w", err)
-		}
-		body = readCloser{zr, res.Body}
-		res.Header.Del("Content-Encoding")
-		res.ContentLength = -1
-		res.Header.Del("Content-Length")
-	default:
-		return nil
-	}
-
-	buf, err := io.ReadAll(io.LimitReader(body, maxStatusBody+1))
-	if err != nil {
-		body.Close()
-		return fmt.Errorf("reading answer for QC status: %w", err)
-	}
-	if len(buf) > maxStatusBody {
-		res.Body = readCloser{io.MultiReader(bytes.NewReader(buf), body), body}
-		return nil
-	}
-	body.Close()
-
 	src := statusSource{reports: s.store, reviews: s.reviewLookup}
-	out, changed, err := annotateDICOMJSON(res.Request.Context(), buf, src, o)
+	err := rewriteJSON(res, func(buf []byte) ([]byte, error) {
+		out, changed, err := annotateDICOMJSON(res.Request.Context(), buf, src, o)
+		if err != nil {
+			s.log.Warn("qc status lookup failed", "err", err)
+		}
+		if !changed {
+			return buf, nil
+		}
+		return out, nil
+	})
 	if err != nil {
-		s.log.Warn("qc status lookup failed", "err", err)
+		return fmt.Errorf("adding QC status: %w", err)
 	}
-	if !changed {
-		out = buf
-	}
-	res.Body = io.NopCloser(bytes.NewReader(out))
-	res.ContentLength = int64(len(out))
-	res.Header.Set("Content-Length", strconv.Itoa(len(out)))
 	return nil
 }
 

@@ -2,9 +2,7 @@ package gateway
 
 import (
 	"bytes"
-	"compress/gzip"
 	"fmt"
-	"io"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -64,43 +62,16 @@ func (s *Server) hideRejected(res *http.Response, info proxyInfo) error {
 		res.StatusCode != http.StatusOK || !isDICOMJSON(res.Header.Get("Content-Type")) {
 		return nil
 	}
-	body := io.ReadCloser(res.Body)
-	switch strings.ToLower(res.Header.Get("Content-Encoding")) {
-	case "":
-	case "gzip":
-		zr, err := gzip.NewReader(body)
-		if err != nil {
-			return fmt.Errorf("reading gzip answer: %w", err)
+	err := rewriteJSON(res, func(buf []byte) ([]byte, error) {
+		// An empty answer (Orthanc sends "[]", some servers nothing) has
+		// nothing to hide.
+		if len(bytes.TrimSpace(buf)) == 0 {
+			return buf, nil
 		}
-		body = readCloser{zr, res.Body}
-		res.Header.Del("Content-Encoding")
-		res.ContentLength = -1
-		res.Header.Del("Content-Length")
-	default:
-		return nil
-	}
-
-	buf, err := io.ReadAll(io.LimitReader(body, maxStatusBody+1))
+		return s.reviews.filterQIDO(res.Request.Context(), buf)
+	})
 	if err != nil {
-		body.Close()
-		return fmt.Errorf("reading answer to hide rejected SEGs: %w", err)
+		return fmt.Errorf("hiding rejected SEGs: %w", err)
 	}
-	if len(buf) > maxStatusBody {
-		res.Body = readCloser{io.MultiReader(bytes.NewReader(buf), body), body}
-		return nil
-	}
-	body.Close()
-
-	// An empty answer (Orthanc sends "[]", some servers nothing) has
-	// nothing to hide.
-	out := buf
-	if len(bytes.TrimSpace(buf)) > 0 {
-		if out, err = s.reviews.filterQIDO(res.Request.Context(), buf); err != nil {
-			return fmt.Errorf("hiding rejected SEGs: %w", err)
-		}
-	}
-	res.Body = io.NopCloser(bytes.NewReader(out))
-	res.ContentLength = int64(len(out))
-	res.Header.Set("Content-Length", strconv.Itoa(len(out)))
 	return nil
 }
