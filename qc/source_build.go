@@ -62,6 +62,24 @@ func parseIS(s string) (int, error) {
 	return int(f), nil
 }
 
+// parseTexts parses the texts of an attribute's values one by one with
+// parse (parseDS or parseIS); nil texts, an absent or empty attribute,
+// give nil.
+func parseTexts[T any](texts []string, parse func(string) (T, error)) ([]T, error) {
+	if texts == nil {
+		return nil, nil
+	}
+	out := make([]T, len(texts))
+	for i, s := range texts {
+		v, err := parse(s)
+		if err != nil {
+			return nil, err
+		}
+		out[i] = v
+	}
+	return out, nil
+}
+
 // firstString returns the first value of a string attribute, or "".
 func firstString(a attrs, t tag.Tag) string {
 	if v := a.strings(t); len(v) > 0 {

@@ -130,19 +130,7 @@ func (d datasetAttrs) floats(t tag.Tag) ([]float64, error) {
 		}
 		return out, nil
 	}
-	texts := d.strings(t)
-	if texts == nil {
-		return nil, nil
-	}
-	out := make([]float64, len(texts))
-	for i, s := range texts {
-		f, err := parseDS(s)
-		if err != nil {
-			return nil, err
-		}
-		out[i] = f
-	}
-	return out, nil
+	return parseTexts(d.strings(t), parseDS)
 }
 
 func (d datasetAttrs) ints(t tag.Tag) ([]int, error) {
@@ -156,19 +144,7 @@ func (d datasetAttrs) ints(t tag.Tag) ([]int, error) {
 		}
 		return v, nil
 	}
-	texts := d.strings(t)
-	if texts == nil {
-		return nil, nil
-	}
-	out := make([]int, len(texts))
-	for i, s := range texts {
-		n, err := parseIS(s)
-		if err != nil {
-			return nil, err
-		}
-		out[i] = n
-	}
-	return out, nil
+	return parseTexts(d.strings(t), parseIS)
 }
 
 func (d datasetAttrs) items(t tag.Tag) []attrs {

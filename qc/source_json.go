@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"strconv"
 	"strings"
 
 	"github.com/suyashkumar/dicom/pkg/tag"
@@ -130,37 +129,11 @@ func (o jsonObject) strings(t tag.Tag) []string {
 }
 
 func (o jsonObject) floats(t tag.Tag) ([]float64, error) {
-	texts := o.strings(t)
-	if texts == nil {
-		return nil, nil
-	}
-	out := make([]float64, len(texts))
-	for i, s := range texts {
-		f, err := parseDS(s)
-		if err != nil {
-			return nil, err
-		}
-		out[i] = f
-	}
-	return out, nil
+	return parseTexts(o.strings(t), parseDS)
 }
 
 func (o jsonObject) ints(t tag.Tag) ([]int, error) {
-	texts := o.strings(t)
-	if texts == nil {
-		return nil, nil
-	}
-	out := make([]int, len(texts))
-	for i, s := range texts {
-		n, err := strconv.Atoi(s)
-		if err != nil {
-			if n, err = parseIS(s); err != nil {
-				return nil, err
-			}
-		}
-		out[i] = n
-	}
-	return out, nil
+	return parseTexts(o.strings(t), parseIS)
 }
 
 func (o jsonObject) items(t tag.Tag) []attrs {
