@@ -53,8 +53,8 @@ func writeRules(w io.Writer, format string) error {
 		}
 		return nil
 	}
-	return &exitError{code: exitUsage, err: fmt.Errorf("unknown format %q: want text, markdown or json",
-		format)}
+	err := fmt.Errorf("unknown format %q: want text, markdown or json", format)
+	return &exitError{code: exitUsage, err: err}
 }
 
 // ruleSeverity gives a rule's default severity, marked when it is optional.
