@@ -78,14 +78,7 @@ func SourceFromDataset(ds dicom.Dataset) (*SourceInstance, error) {
 type datasetAttrs []*dicom.Element
 
 // find returns the element with tag t, or nil.
-func (d datasetAttrs) find(t tag.Tag) *dicom.Element {
-	for _, e := range d {
-		if e.Tag == t {
-			return e
-		}
-	}
-	return nil
-}
+func (d datasetAttrs) find(t tag.Tag) *dicom.Element { return item(d).get(t) }
 
 func (d datasetAttrs) strings(t tag.Tag) []string {
 	e := d.find(t)
