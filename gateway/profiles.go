@@ -88,11 +88,12 @@ func (s *Server) splitProject(raw string) (string, string, error) {
 }
 
 // checkSEG checks seg with the profile chosen for it (project, then its
-// Clinical Trial Protocol ID, then the default), gathering peers only when
-// a rule of that profile needs them. inRequest are the other SEGs of the
-// same STOW-RS request.
+// Clinical Trial Protocol ID, then the default), gathering peers and
+// source pixels only when a rule of that profile needs them. inRequest are
+// the other SEGs of the same STOW-RS request, sent the images of that
+// request (nil when none): their pixels are not read, see [wadoPixels].
 func (s *Server) checkSEG(ctx context.Context, seg *qc.Segmentation, sources *qc.SourceSet,
-	project string, inRequest qc.PeerList) *qc.Report {
+	project string, inRequest qc.PeerList, sent *qc.SourceSet) *qc.Report {
 	p := s.profiles.Select(seg, project)
 	eng, ok := s.engines[p]
 	if !ok {
@@ -103,8 +104,10 @@ func (s *Server) checkSEG(ctx context.Context, seg *qc.Segmentation, sources *qc
 		p.RuleEnabled("labels.consistent")) {
 		opts.Peers = &peerSource{s: s, inRequest: inRequest}
 	}
-	// TODO(profiles): source pixels for boundary.air are not fetched yet
-	// (WADO-RS frames); with that rule on, the check reports it skipped.
+	if p != nil && p.RuleEnabled("boundary.air") {
+		// Frames are fetched lazily, only for CT sources under the SEG.
+		opts.Pixels = s.newWADOPixels(sent)
+	}
 	return eng.CheckWith(ctx, seg, sources, opts)
 }
 

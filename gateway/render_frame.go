@@ -148,11 +148,7 @@ func (s *Server) framePicture(ctx context.Context, seg *qc.Segmentation, n int) 
 		return nil, fmt.Errorf("%w: SEG of %d x %d over a source of %d x %d",
 			errUnrenderable, seg.Rows, seg.Columns, layout.Rows, layout.Columns)
 	}
-	raw, err := s.sourceFrameBytes(ctx, loc, layout.frameBytes())
-	if err != nil {
-		return nil, err
-	}
-	f, err := decodeNativeFrame(raw, layout)
+	f, err := s.nativeFrame(ctx, loc, layout)
 	if err != nil {
 		return nil, err
 	}
@@ -326,6 +322,18 @@ func (s *Server) sourceFrameBytes(ctx context.Context, l sourceLocation, want in
 			errUnrenderable, len(b), want)
 	}
 	return b, nil
+}
+
+// nativeFrame fetches one native frame of the source by WADO-RS and
+// decodes it with layout: the values after the modality rescale. The SEG
+// page's pictures and the QC air rule's [wadoPixels] read frames with it.
+func (s *Server) nativeFrame(ctx context.Context, l sourceLocation, layout pixelLayout) (
+	*sourceFrame, error) {
+	raw, err := s.sourceFrameBytes(ctx, l, layout.frameBytes())
+	if err != nil {
+		return nil, err
+	}
+	return decodeNativeFrame(raw, layout)
 }
 
 // checkNativePart refuses a frame part whose type or transfer syntax says

@@ -385,7 +385,7 @@ func (sr *stowRequest) checkHeld() {
 			}
 		}
 		sr.decide(p, sr.s.checkSEG(context.WithoutCancel(sr.ctx), seg, sources,
-			sr.project, others))
+			sr.project, others, inRequest))
 	}
 
 	// Accepted SEGs follow the non-SEG parts in the same upstream request,
