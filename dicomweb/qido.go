@@ -1,9 +1,73 @@
 package dicomweb
 
 import (
+	"fmt"
 	"net/url"
+	"strconv"
 	"strings"
 )
+
+// MaxQueryCount is the largest limit or offset [CheckQuery] accepts:
+// PS3.18 8.3.4.4 sets no bound, and Orthanc 1.10 reads both as a 32-bit
+// signed integer, answering 400 or 500 past it.
+const MaxQueryCount = 1<<31 - 1
+
+// QueryError is a QIDO-RS query parameter that [CheckQuery] refuses.
+type QueryError struct {
+	// Param is the parameter's name as sent, cut to 40 bytes.
+	Param string
+	// Reason says what is wrong, in words meant for the client.
+	Reason string
+}
+
+// Error implements error.
+func (e *QueryError) Error() string {
+	return fmt.Sprintf("query parameter %q: %s", e.Param, e.Reason)
+}
+
+// CheckQuery checks the raw query of a QIDO-RS request (PS3.18 8.3.4)
+// for what an origin server would misread: a name or value whose
+// percent-encoding is malformed (RFC 3986 2.1), which Orthanc 1.10
+// ignores, so the search matches everything; and a limit or offset
+// (PS3.18 8.3.4.4) that is not an unsigned integer up to
+// [MaxQueryCount], which Orthanc answers with 400 or 500. It returns a
+// [*QueryError] for the first bad parameter, or nil.
+func CheckQuery(rawQuery string) error {
+	for pair := range strings.SplitSeq(rawQuery, "&") {
+		if pair == "" {
+			continue
+		}
+		rawName, rawValue, _ := strings.Cut(pair, "=")
+		name, err := url.QueryUnescape(rawName)
+		if err != nil {
+			return &QueryError{Param: clipString(rawName),
+				Reason: "malformed percent-encoding in the name"}
+		}
+		value, err := url.QueryUnescape(rawValue)
+		if err != nil {
+			return &QueryError{Param: clipString(name),
+				Reason: "malformed percent-encoding in the value"}
+		}
+		if !strings.EqualFold(name, "limit") && !strings.EqualFold(name, "offset") {
+			continue
+		}
+		if !isCount(value) {
+			return &QueryError{Param: clipString(name), Reason: fmt.Sprintf("must be an "+
+				"unsigned integer from 0 to %d (PS3.18 8.3.4.4)", MaxQueryCount)}
+		}
+	}
+	return nil
+}
+
+// isCount reports whether s is the decimal form of an integer from 0 to
+// MaxQueryCount, digits only.
+func isCount(s string) bool {
+	if s == "" || strings.TrimLeft(s, "0123456789") != "" {
+		return false
+	}
+	n, err := strconv.ParseUint(s, 10, 64)
+	return err == nil && n <= MaxQueryCount
+}
 
 // RepairQuery rewrites the raw query of a QIDO-RS request (PS3.18 8.3.4) so
 // that Orthanc 1.10 with its DICOMweb plugin 1.7 matches what the client
@@ -34,7 +98,8 @@ import (
 //
 // Characters that would change the query's structure ("&", "=", "+", "#",
 // "%") stay escaped, and so match nothing in Orthanc, as before. A
-// parameter whose escapes are malformed is kept as it came.
+// parameter whose escapes are malformed is kept as it came; [CheckQuery]
+// tells a caller to refuse such a query instead.
 // Other than an includefield without attributes, nothing is removed, and the
 // order of parameters is kept.
 //

@@ -1,7 +1,10 @@
 package dicomweb
 
 import (
+	"errors"
 	"net/url"
+	"strconv"
+	"strings"
 	"testing"
 )
 
@@ -99,4 +102,77 @@ func containsRaw(in string, c byte) bool {
 		}
 	}
 	return false
+}
+
+func TestCheckQuery(t *testing.T) {
+	tests := []struct {
+		name, in string
+		// wantParam names the refused parameter; "" means the query passes.
+		wantParam string
+	}{
+		{"empty", "", ""},
+		{"OHIF study list", "limit=101&offset=0&fuzzymatching=false&includefield=" +
+			"00081030%2C00080060", ""},
+		{"largest limit Orthanc takes", "limit=2147483647", ""},
+		{"leading zeros", "offset=007", ""},
+		{"limit 0", "limit=0", ""},
+		{"malformed escape in a value", "PatientName=%ZZ", "PatientName"},
+		{"malformed escape in a name", "%ZZ=1", "%ZZ"},
+		{"cut escape", "StudyDescription=Liver%2", "StudyDescription"},
+		{"negative limit", "limit=-1", "limit"},
+		{"negative offset", "offset=-5", "offset"},
+		{"limit past 32 bits", "limit=99999999999999999999", "limit"},
+		{"limit one past Orthanc's", "limit=2147483648", "limit"},
+		{"offset one past Orthanc's", "includefield=all&offset=2147483648", "offset"},
+		{"plus sign", "limit=%2B5", "limit"},
+		{"empty limit", "limit=", "limit"},
+		{"limit without value", "limit", "limit"},
+		{"limit with a space", "limit=1+0", "limit"},
+		{"upper case name", "LIMIT=x", "LIMIT"},
+		{"decimal", "offset=1.5", "offset"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			err := CheckQuery(tt.in)
+			var qe *QueryError
+			switch {
+			case tt.wantParam == "" && err != nil:
+				t.Errorf("CheckQuery(%q) = %v, want nil", tt.in, err)
+			case tt.wantParam != "" && !errors.As(err, &qe):
+				t.Errorf("CheckQuery(%q) = %v, want a *QueryError", tt.in, err)
+			case tt.wantParam != "" && qe.Param != tt.wantParam:
+				t.Errorf("CheckQuery(%q) names %q, want %q", tt.in, qe.Param, tt.wantParam)
+			}
+		})
+	}
+}
+
+// FuzzCheckQuery checks that a query CheckQuery passes decodes with
+// net/url (semicolons aside, which net/url refuses and Orthanc takes
+// literally) and has limit and offset values that parse as small
+// unsigned integers.
+func FuzzCheckQuery(f *testing.F) {
+	for _, s := range []string{"limit=101&offset=0", "%ZZ=1", "limit=-1",
+		"PatientName=Doe%5EJ%2A", "limit=99999999999999999999", "a&&b=&=c"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, q string) {
+		if CheckQuery(q) != nil {
+			return
+		}
+		vals, err := url.ParseQuery(strings.ReplaceAll(q, ";", "%3B"))
+		if err != nil {
+			t.Fatalf("CheckQuery(%q) = nil, but url.ParseQuery: %v", q, err)
+		}
+		for k, vs := range vals {
+			if !strings.EqualFold(k, "limit") && !strings.EqualFold(k, "offset") {
+				continue
+			}
+			for _, v := range vs {
+				if n, err := strconv.ParseUint(v, 10, 31); err != nil || n > MaxQueryCount {
+					t.Fatalf("CheckQuery(%q) = nil with %s=%q", q, k, v)
+				}
+			}
+		}
+	})
 }
