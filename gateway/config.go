@@ -106,10 +106,27 @@ type Config struct {
 	// gateway holds in memory to check it; larger ones get 413. Bytes, with
 	// an optional unit (KiB, MiB, GiB, KB, MB, GB). Default 512MiB.
 	MaxSEGPartBytes ByteSize `yaml:"max_seg_part_bytes"`
+	// MaxHeldBytes bounds the SEG parts held in memory at once by all
+	// STOW-RS requests together, in bytes with an optional unit; a part
+	// that finds no room within HeldWait fails with Failure Reason A700
+	// (out of resources, PS3.18 10.5.3), and the request goes on with its
+	// other parts. Default 1GiB; it must be at least max_seg_part_bytes.
+	MaxHeldBytes ByteSize `yaml:"max_held_bytes"`
+	// HeldWait is how long a SEG part waits for room under MaxHeldBytes
+	// before it fails. Default 30s; 0 means it fails at once.
+	HeldWait time.Duration `yaml:"held_wait"`
 	// MaxRequestBytes bounds a whole STOW-RS request body, in bytes with an
-	// optional unit; 0 (default) means no limit. Non-SEG parts stream
-	// through, so a large request does not need memory.
+	// optional unit, counted both as sent and after decoding its
+	// Content-Encoding, so a small gzip body cannot inflate past it; 0
+	// (default) means no limit. Non-SEG parts stream through, so a large
+	// request does not need memory: max_seg_part_bytes and max_held_bytes
+	// bound what is held whatever this is.
 	MaxRequestBytes ByteSize `yaml:"max_request_bytes"`
+	// BodyIdleTimeout ends a request whose body stops arriving: no byte
+	// for this long gives 408. It bounds the wait for each read, not the
+	// whole upload, so a long upload that keeps moving is never cut.
+	// Default 60s; 0 turns it off.
+	BodyIdleTimeout time.Duration `yaml:"body_idle_timeout"`
 	// PublicURL is the gateway's external base URL, for example
 	// https://pacs.example.org, which Retrieve URLs and BulkDataURIs in
 	// answers start with. Empty (default) means the scheme and Host of each
@@ -191,6 +208,9 @@ func DefaultConfig() *Config {
 		UpstreamTimeout:   30 * time.Second,
 		Store:             "./qcgate.db",
 		MaxSEGPartBytes:   512 * MiB,
+		MaxHeldBytes:      GiB,
+		HeldWait:          30 * time.Second,
+		BodyIdleTimeout:   60 * time.Second,
 		LogLevel:          "info",
 		MetadataCacheSize: 256,
 		MetadataCacheTTL:  5 * time.Minute,
@@ -551,6 +571,16 @@ func (c *Config) validate(withAuth bool) error {
 	}
 	if c.MaxSEGPartBytes <= 0 {
 		bad("max_seg_part_bytes %d: must be positive", c.MaxSEGPartBytes)
+	}
+	if c.MaxHeldBytes < c.MaxSEGPartBytes {
+		bad("max_held_bytes %d: must be at least max_seg_part_bytes (%d), or no SEG of "+
+			"that size could ever be held", c.MaxHeldBytes, c.MaxSEGPartBytes)
+	}
+	if c.HeldWait < 0 {
+		bad("held_wait %s: must not be negative", c.HeldWait)
+	}
+	if c.BodyIdleTimeout < 0 {
+		bad("body_idle_timeout %s: must be 0 (off) or positive", c.BodyIdleTimeout)
 	}
 	if c.MaxRequestBytes < 0 {
 		bad("max_request_bytes %d: must be 0 (no limit) or positive", c.MaxRequestBytes)

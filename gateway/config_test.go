@@ -272,6 +272,7 @@ func TestSetCoversEverySetting(t *testing.T) {
 		v := "1"
 		if strings.HasSuffix(k, "timeout") || strings.HasSuffix(k, "ttl") ||
 			strings.HasSuffix(k, "interval") || strings.HasSuffix(k, "window") ||
+			strings.HasSuffix(k, "wait") ||
 			k == "auth_leeway" {
 			v = "1s"
 		}

@@ -34,7 +34,15 @@
 // streams once its body passes 1 MiB (a smaller one is sent whole, with a
 // Content-Length, when the client's body ends);
 // a SEG (either SOP Class UID of its file meta or data set names one) is
-// held in memory, up to max_seg_part_bytes, until the body ends. Then each
+// held in memory, up to max_seg_part_bytes, until the body ends. A SEG
+// whose declared Pixel Data length passes that limit is refused (413)
+// before its pixels are read; one of undefined length when the bytes read
+// pass it. All requests together hold at most max_held_bytes of SEGs: a
+// SEG that finds no room within held_wait fails alone with Failure Reason
+// A700 (out of resources), the DICOM answer to a full server (PS3.18
+// 10.5.3, PS3.4 Table B.2-1), rather than a 503 that would fail the whole
+// request. max_request_bytes counts a gzip body after decompression too,
+// and a body that sends nothing for body_idle_timeout gets 408. Then each
 // SEG is checked by the qc engine against its source images: those sent in
 // the same request, else the upstream's WADO-RS metadata of the referenced
 // series (cached by series UID). Accepted SEGs follow the other parts in
@@ -43,7 +51,7 @@
 //
 // The client gets one PS3.18 answer (10.5.3): 200 when every instance is
 // stored, 202 for a mix, 409 when none is, 400 for a malformed request,
-// 413 over a size limit, 415 for a media type the gateway cannot inspect,
+// 408 for a body that stalled, 413 over a size limit, 415 for a media type the gateway cannot inspect,
 // 502 or 504 when the upstream failed. Each refused part is an item of
 // Failed SOP Sequence with a Failure Reason (dicomweb/failure.go), and a
 // Warning: 299 header says why, with the report's URL for a SEG. What the

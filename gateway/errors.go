@@ -66,6 +66,8 @@ func asHTTPError(ctx context.Context, err error) *Error {
 		return e
 	}
 	switch {
+	case errors.Is(err, errBodyIdle):
+		return httpError(http.StatusRequestTimeout, "request body stalled", err)
 	case errors.Is(err, ErrClientClosed),
 		errors.Is(err, context.Canceled) && ctx.Err() != nil:
 		return httpError(StatusClientClosedRequest, "client closed request", err)

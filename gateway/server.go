@@ -91,6 +91,8 @@ type Server struct {
 	handler   http.Handler
 	verifier  *auth.Verifier
 	limiter   *rateLimiter
+	// held bounds the SEG bytes held by all STOW-RS requests at once.
+	held *heldBudget
 	// stopAuth ends the JWK Set refresh of a verifier New built.
 	stopAuth context.CancelFunc
 
@@ -131,6 +133,7 @@ func New(opts Options) (*Server, error) {
 		s.log.Warn("authentication disabled", "setting", "auth.disabled")
 	}
 	s.limiter = newRateLimiter(cfg.RateLimit, cfg.RateBurst, time.Now)
+	s.held = newHeldBudget(int64(cfg.MaxHeldBytes))
 	if err := s.resolveURLs(); err != nil {
 		return nil, err
 	}
@@ -278,7 +281,7 @@ func (s *Server) routes() http.Handler {
 	// Only the probes are open. Every other route authenticates first, so
 	// an anonymous client gets 401 for any path and cannot probe which
 	// exist; DICOMweb paths learn their role once classified.
-	e.Use(s.accessLog)
+	e.Use(s.accessLog, s.watchBody)
 	s.webRoutes(e) // OHIF viewer and QC dashboard (web.go)
 	e.GET("/healthz", s.wrap(s.serveHealthz))
 	e.GET("/readyz", s.wrap(s.serveReadyz))
@@ -294,7 +297,7 @@ func (s *Server) routes() http.Handler {
 	// Review, export, completeness and calibration: every role implies
 	// viewer; each handler checks the role its action needs (reviews.go).
 	s.reviews.register(s, e.Group("", s.authenticate, s.requireRole(auth.RoleViewer)))
-	e.NoRoute(s.authenticate, s.wrap(s.serveDICOMweb))
+	e.NoRoute(s.authenticate, s.checkQuery, s.wrap(s.serveDICOMweb))
 	return e
 }
 

@@ -49,6 +49,9 @@ type stowPart struct {
 	comment string
 	// data is a held SEG's bytes; nil for other parts and once sent.
 	data []byte
+	// reserved is the room of data under max_held_bytes, given back by
+	// [stowRequest.release] once data is dropped.
+	reserved int64
 	// geometry is the header of a forwarded image, up to Pixel Data, kept
 	// until the request's SEGs are checked; nil when not kept.
 	geometry []byte
@@ -130,12 +133,14 @@ func (s *Server) serveSTOW(c *gin.Context, route dicomwebRoute, project string) 
 	defer s.stowWG.Done()
 	sr := &stowRequest{s: s, ctx: r.Context(), route: route, project: project, base: base,
 		id: stateFrom(r.Context()).id, geometryBudget: maxGeometryBytes}
+	defer sr.releaseAll()
 
 	// Step 2: read the parts. A body that breaks off, is malformed or is
 	// over a limit aborts the upstream request and is answered by abort,
 	// which says what the upstream holds anyway.
-	if err := sr.readParts(body, boundary); err != nil {
-		return sr.abort(c, err)
+	probe := &bodyProbe{r: body}
+	if err := sr.readParts(probe, boundary); err != nil {
+		return sr.abort(c, probe.explain(err, boundary, len(sr.parts)))
 	}
 	if len(sr.parts) == 0 {
 		return httpError(http.StatusBadRequest,
@@ -190,7 +195,14 @@ func (s *Server) stowBody(w http.ResponseWriter, r *http.Request) (io.ReadCloser
 			return nil, "", httpError(http.StatusBadRequest,
 				"Content-Encoding gzip but the body is not gzip", err)
 		}
-		return readCloser{zr, body}, mt.Boundary, nil
+		// The limit holds for the decompressed bytes too: a few KiB of
+		// gzip can inflate to gigabytes.
+		var plain io.Reader = zr
+		if s.cfg.MaxRequestBytes > 0 {
+			plain = &limitReader{r: zr, left: int64(s.cfg.MaxRequestBytes),
+				limit: int64(s.cfg.MaxRequestBytes)}
+		}
+		return readCloser{plain, body}, mt.Boundary, nil
 	default:
 		return nil, "", httpError(http.StatusUnsupportedMediaType,
 			"Content-Encoding "+enc+" is not supported: send identity or gzip", nil)
@@ -267,25 +279,6 @@ func (sr *stowRequest) readPart(p *stowPart, part *dicomweb.Part) error {
 func (sr *stowRequest) refuse(p *stowPart, reason int, comment string) {
 	p.state, p.failure, p.comment = partFailed, reason, comment
 	sr.s.metrics.parts.WithLabelValues("failed").Inc()
-}
-
-// hold reads a SEG part into memory, up to the size limit.
-func (sr *stowRequest) hold(p *stowPart, prefix []byte, rest io.Reader) error {
-	limit := int64(sr.s.cfg.MaxSEGPartBytes)
-	buf := bytes.NewBuffer(make([]byte, 0, min(limit, 1<<20)))
-	buf.Write(prefix)
-	if _, err := io.CopyN(buf, rest, limit+1-int64(buf.Len())); err != nil &&
-		!errors.Is(err, io.EOF) {
-		return err
-	}
-	if int64(buf.Len()) > limit {
-		p.state, p.failure = partFailed, dicomweb.FailureOutOfResources
-		p.comment = fmt.Sprintf("part %d is a SEG larger than max_seg_part_bytes (%d bytes)",
-			p.index, limit)
-		return errSEGTooLarge
-	}
-	p.state, p.data = partHeld, buf.Bytes()
-	return nil
 }
 
 // forward sends a non-SEG part upstream as it streams in. The header of
@@ -375,6 +368,7 @@ func (sr *stowRequest) checkHeld() {
 				"checked: its sources could not be fetched from the upstream (%s)", p.index,
 				sr.s.redact(err.Error())))
 			p.data = nil
+			sr.release(p)
 			continue
 		}
 		var others qc.PeerList
@@ -446,6 +440,7 @@ func (sr *stowRequest) decide(p *stowPart, rep *qc.Report) {
 		p.state, p.failure = partRejected, rejectionReason(rep)
 		p.comment = "SEG " + p.header.sopInstance() + " rejected: " + findingSummary(rep)
 		p.data = nil
+		sr.release(p)
 		sr.s.metrics.parts.WithLabelValues("seg_rejected").Inc()
 	default:
 		p.state = partAccepted
@@ -471,6 +466,7 @@ func (sr *stowRequest) sendHeld(p *stowPart) error {
 	p.sent = true
 	_, err = w.Write(p.data)
 	p.data = nil
+	sr.release(p)
 	return err
 }
 

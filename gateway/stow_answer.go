@@ -435,18 +435,34 @@ func (sr *stowRequest) abort(c *gin.Context, cause error) error {
 }
 
 // abortStatus returns the status and message of a body that could not be
-// read: 499 when the client went away, 413 over a limit, else 400.
+// read: 408 when it stalled, 499 when the client went away, 413 over a
+// limit, else 400.
 func abortStatus(ctx context.Context, cause error) (int, string) {
 	var mbe *http.MaxBytesError
 	switch {
+	case errors.Is(cause, errBodyIdle):
+		// net/http cancels the context of a request whose read failed, so
+		// this comes before the client-gone case.
+		return http.StatusRequestTimeout, "request body stalled: no byte received for " +
+			"body_idle_timeout; nothing after the stall was stored"
 	case ctx.Err() != nil:
 		return StatusClientClosedRequest, "client closed request"
 	case errors.Is(cause, errSEGTooLarge):
 		return http.StatusRequestEntityTooLarge,
 			"a SEG part is larger than the gateway's limit (max_seg_part_bytes)"
 	case errors.As(cause, &mbe):
-		return http.StatusRequestEntityTooLarge, fmt.Sprintf(
-			"request body larger than the gateway's limit of %d bytes", mbe.Limit)
+		return http.StatusRequestEntityTooLarge, fmt.Sprintf("request body larger than "+
+			"the gateway's limit of %d bytes (max_request_bytes, also counted after "+
+			"decompression)", mbe.Limit)
+	case errors.Is(cause, errEmptyBody):
+		return http.StatusBadRequest,
+			"empty request body: a STOW-RS request needs at least one part"
+	case errors.Is(cause, errBoundaryNotFound):
+		return http.StatusBadRequest, "no part found: the body holds no delimiter line of " +
+			"the boundary its Content-Type names"
+	case errors.Is(cause, errFirstPartCut):
+		return http.StatusBadRequest, "no part found: the body ends inside the header " +
+			"of its first part"
 	case errors.Is(cause, dicomweb.ErrTooManyParts):
 		return http.StatusRequestEntityTooLarge, "too many parts in the multipart body"
 	case errors.Is(cause, dicomweb.ErrTruncated):

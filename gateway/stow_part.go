@@ -55,6 +55,11 @@ type partHeader struct {
 	// image. 0 when not known: no Pixel Data, a header beyond the scan
 	// limit or unreadable after the UIDs, or a deflated data set.
 	PixelDataOffset int64
+	// PixelDataEnd is where the value of Pixel Data ends in the part, from
+	// its declared length: the size of a part with nothing after Pixel
+	// Data. 0 when not known: PixelDataOffset unknown, or an undefined
+	// length (encapsulated Pixel Data, PS3.5 A.4).
+	PixelDataEnd int64
 }
 
 // isSegmentation reports whether either SOP Class UID names a SEG, so a SEG
@@ -165,8 +170,8 @@ func scanHeader(rec *recorder, h *partHeader) error {
 	if err := scanDataset(ds, h); err != nil {
 		return err
 	}
-	if h.PixelDataOffset < 0 {
-		h.PixelDataOffset = 0
+	if h.PixelDataOffset <= 0 {
+		h.PixelDataOffset, h.PixelDataEnd = 0, 0
 	}
 	return nil
 }
@@ -249,6 +254,9 @@ func scanDataset(ds *elementReader, h *partHeader) error {
 		}
 		if e.tag == (dicomTag{0x7FE0, 0x0010}) {
 			h.PixelDataOffset = start
+			if e.length != undefinedLength {
+				h.PixelDataEnd = ds.r.n + int64(e.length)
+			}
 			return nil
 		}
 		if e.tag.group > 0x0020 || (e.tag.group == 0x0020 && e.tag.element > 0x000E) {

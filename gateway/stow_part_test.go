@@ -50,25 +50,25 @@ func TestReadPartHeader(t *testing.T) {
 	}{
 		{"implicit VR CT", realData + "/dcmqi-ct-liver-binary/source/ct-3slice-01.dcm",
 			partHeader{"1.2.840.10008.1.2", ctImageStorage, liverCT1, ctImageStorage, liverCT1,
-				liverStudy, liverCTSeries, 0}},
+				liverStudy, liverCTSeries, 0, 0}},
 		{"explicit VR SEG", realData + "/dcmqi-ct-liver-binary/liver.dcm",
 			partHeader{"1.2.840.10008.1.2.1", segStorage, liverSEGSOP, segStorage, liverSEGSOP,
-				liverStudy, liverSEGSer, 0}},
+				liverStudy, liverSEGSer, 0, 0}},
 		{"explicit VR CT", realData + "/highdicom-ct2-binary/source/CT2_17106.dcm",
 			partHeader{"1.2.840.10008.1.2.1", ctImageStorage, ct2SOP17106, ctImageStorage,
-				ct2SOP17106, ct2Study, ct2Series, 0}},
+				ct2SOP17106, ct2Study, ct2Series, 0, 0}},
 		{"implicit VR SEG", realData + "/highdicom-ct2-binary/seg_image_ct_binary.dcm",
 			partHeader{"1.2.840.10008.1.2", segStorage, ct2SEGSOP, segStorage, ct2SEGSOP,
-				ct2Study, ct2SEGSeries, 0}},
+				ct2Study, ct2SEGSeries, 0, 0}},
 		{"deflated CT", "testdata/ct_deflated.dcm",
 			partHeader{"1.2.840.10008.1.2.1.99", ctImageStorage, ct2SOP17106, ctImageStorage,
-				ct2SOP17106, ct2Study, ct2Series, 0}},
+				ct2SOP17106, ct2Study, ct2Series, 0, 0}},
 		{"deflated SEG", "testdata/seg_deflated.dcm",
 			partHeader{"1.2.840.10008.1.2.1.99", segStorage, ct2SEGSOP, segStorage, ct2SEGSOP,
-				ct2Study, ct2SEGSeries, 0}},
+				ct2Study, ct2SEGSeries, 0, 0}},
 		{"big endian CT", "testdata/ct_big.dcm",
 			partHeader{"1.2.840.10008.1.2.2", ctImageStorage, ct2SOP17106, ctImageStorage,
-				ct2SOP17106, ct2Study, ct2Series, 0}},
+				ct2SOP17106, ct2Study, ct2Series, 0, 0}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -81,6 +81,10 @@ func TestReadPartHeader(t *testing.T) {
 			}
 			if tt.want.TransferSyntaxUID != tsDeflated {
 				tt.want.PixelDataOffset = int64(bytes.Index(data, tagBytes))
+				// Pixel Data is the last element of each of these files
+				// (checked with dcmdump), so its declared end is the
+				// file's.
+				tt.want.PixelDataEnd = int64(len(data))
 			}
 			r := bytes.NewReader(data)
 			got, prefix, err := readPartHeader(r)

@@ -312,6 +312,7 @@ func (sr *stowRequest) storeViaREST() {
 		p.sent = true
 		status, err := sr.s.orthancStore(ctx, p.data)
 		p.data = nil
+		sr.release(p)
 		switch {
 		case err != nil:
 			p.upstreamFailure = dicomweb.FailureProcessing
