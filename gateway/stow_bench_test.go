@@ -51,6 +51,8 @@ func BenchmarkSTOWSmallCT(b *testing.B) {
 		cfg := DefaultConfig()
 		cfg.Upstream = up.URL + "/dicom-web"
 		cfg.Store = b.TempDir() + "/r.db"
+		cfg.Auth.Disabled = true // the cost of the STOW path, not of a token check
+		cfg.RateLimit = 0
 		srv, err := New(Options{Config: cfg})
 		if err != nil {
 			b.Fatalf("New: %v", err)
