@@ -86,6 +86,9 @@ type stowRequest struct {
 	// up is the one upstream STOW-RS request, started with the first part
 	// that goes upstream; nil while none has.
 	up *upstreamStow
+	// bodySize is the request's Content-Length, -1 when not known: it
+	// sizes the buffer of a small upstream request.
+	bodySize int64
 	// geometryBudget is how many more bytes of forwarded parts' headers
 	// may be kept for the geometry of SEGs in the same request.
 	geometryBudget int64
@@ -132,15 +135,19 @@ func (s *Server) serveSTOW(c *gin.Context, route dicomwebRoute, project string) 
 	s.stowWG.Add(1)
 	defer s.stowWG.Done()
 	sr := &stowRequest{s: s, ctx: r.Context(), route: route, project: project, base: base,
-		id: stateFrom(r.Context()).id, geometryBudget: maxGeometryBytes}
+		id: stateFrom(r.Context()).id, bodySize: r.ContentLength,
+		geometryBudget: maxGeometryBytes}
 	defer sr.releaseAll()
 
 	// Step 2: read the parts. A body that breaks off, is malformed or is
 	// over a limit aborts the upstream request and is answered by abort,
 	// which says what the upstream holds anyway.
-	probe := &bodyProbe{r: body}
-	if err := sr.readParts(probe, boundary); err != nil {
-		return sr.abort(c, probe.explain(err, boundary, len(sr.parts)))
+	probe := newBodyProbe(body, boundary)
+	br := bodyReader(probe)
+	err = sr.readParts(br, boundary)
+	putBodyReader(br)
+	if err != nil {
+		return sr.abort(c, probe.explain(err, len(sr.parts)))
 	}
 	if len(sr.parts) == 0 {
 		return httpError(http.StatusBadRequest,
@@ -243,7 +250,10 @@ func (sr *stowRequest) readPart(p *stowPart, part *dicomweb.Part) error {
 		return discard(part.Body)
 	}
 
-	h, prefix, err := readPartHeader(part.Body)
+	// prefix is pooled: forward and hold copy what they keep of it.
+	hb := headerBuffer()
+	defer putHeaderBuffer(hb)
+	h, prefix, err := readPartHeaderTo(part.Body, hb)
 	var he *headerError
 	switch {
 	case errors.As(err, &he):
@@ -300,8 +310,11 @@ func (sr *stowRequest) forward(p *stowPart, prefix []byte, rest io.Reader) error
 		sr.geometryBudget -= n
 	}
 
-	src := &readTracker{r: io.MultiReader(bytes.NewReader(prefix), rest)}
-	_, err = io.Copy(w, src)
+	if _, err := w.Write(prefix); err != nil {
+		return fmt.Errorf("%w: %w", errUpstreamGone, err)
+	}
+	src := &readTracker{r: rest}
+	_, err = copyPooled(w, src)
 	switch {
 	case src.err != nil:
 		return src.err

@@ -4,8 +4,13 @@ import (
 	"bytes"
 	"compress/gzip"
 	"encoding/binary"
+	"errors"
+	"io"
 	"net/http"
 	"testing"
+	"testing/iotest"
+
+	"github.com/qcgate/qcgate/dicomweb"
 )
 
 // gzipped compresses b.
@@ -124,5 +129,52 @@ func TestSTOWNoPartMessages(t *testing.T) {
 			}
 			checkWarnings(t, res.Header.Values("Warning"), []string{tt.wantWarning})
 		})
+	}
+}
+
+// TestBodyProbeExplain reads bodies through the probe in reads of one,
+// three and all bytes, so that a delimiter also spans two reads, and checks
+// which cause explain gives a body in which no part was found.
+func TestBodyProbeExplain(t *testing.T) {
+	const boundary = "b0und4ry"
+	tooFar := append(bytes.Repeat([]byte{'x'}, probeHead-3), "--"+boundary+"\r\n"...)
+	tests := []struct {
+		name string
+		body []byte
+		want error
+	}{
+		{"empty", nil, errEmptyBody},
+		{"no delimiter", []byte("--other\r\nContent-Type: application/dicom\r\n"),
+			errBoundaryNotFound},
+		{"delimiter after text", []byte("preamble\r\n--" + boundary + "\r\nContent-Ty"),
+			errFirstPartCut},
+		{"delimiter cut at the end", []byte("--" + boundary[:5]), errBoundaryNotFound},
+		{"delimiter past the head", tooFar, errBoundaryNotFound},
+		{"delimiter ending the head", tooFar[:probeHead], errBoundaryNotFound},
+		{"delimiter ending at the head's end",
+			append(bytes.Repeat([]byte{'x'}, probeHead-10), "--"+boundary...),
+			errFirstPartCut},
+	}
+	readers := map[string]func([]byte) io.Reader{
+		"one byte":    func(b []byte) io.Reader { return iotest.OneByteReader(bytes.NewReader(b)) },
+		"three bytes": func(b []byte) io.Reader { return &chunkReader{data: b, n: 3} },
+		"whole":       func(b []byte) io.Reader { return bytes.NewReader(b) },
+	}
+	for _, tt := range tests {
+		for name, reader := range readers {
+			t.Run(tt.name+"/"+name, func(t *testing.T) {
+				probe := newBodyProbe(reader(tt.body), boundary)
+				if _, err := io.Copy(io.Discard, probe); err != nil {
+					t.Fatalf("reading the probe: %v", err)
+				}
+				if probe.n != int64(len(tt.body)) {
+					t.Errorf("probe counted %d bytes, want %d", probe.n, len(tt.body))
+				}
+				got := probe.explain(dicomweb.ErrTruncated, 0)
+				if !errors.Is(got, tt.want) || !errors.Is(got, dicomweb.ErrTruncated) {
+					t.Errorf("explain(ErrTruncated, 0) = %v, want %v wrapping it", got, tt.want)
+				}
+			})
+		}
 	}
 }

@@ -100,7 +100,13 @@ func (e *headerError) Unwrap() error { return e.err }
 // part that is not DICOM gives a *headerError wrapping errNotDICOM;
 // a read error of r itself (the request body) is returned as it is.
 func readPartHeader(r io.Reader) (*partHeader, []byte, error) {
-	rec := &recorder{r: r, limit: maxHeaderScan}
+	return readPartHeaderTo(r, new(bytes.Buffer))
+}
+
+// readPartHeaderTo is [readPartHeader] recording the bytes it consumes
+// into buf, an empty buffer; the bytes returned are buf's.
+func readPartHeaderTo(r io.Reader, buf *bytes.Buffer) (*partHeader, []byte, error) {
+	rec := &recorder{r: r, buf: buf, limit: maxHeaderScan}
 	h := &partHeader{}
 	err := scanHeader(rec, h)
 	if err != nil && rec.srcErr != nil {
@@ -117,7 +123,7 @@ func readPartHeader(r io.Reader) (*partHeader, []byte, error) {
 // recorder keeps every byte read through it, up to limit.
 type recorder struct {
 	r      io.Reader
-	buf    bytes.Buffer
+	buf    *bytes.Buffer
 	limit  int
 	srcErr error
 }
@@ -150,7 +156,9 @@ func scanHeader(rec *recorder, h *partHeader) error {
 		return errors.New(`no "DICM" prefix after the 128-byte preamble`)
 	}
 
-	br := &countingReader{r: bufio.NewReaderSize(rec, 4096), n: 132}
+	hr := headerReader(rec)
+	defer putHeaderReader(hr)
+	br := &countingReader{r: hr, n: 132}
 	if err := readFileMeta(br, h); err != nil {
 		return err
 	}
@@ -228,6 +236,24 @@ func (c *countingReader) Read(p []byte) (int, error) {
 
 // Peek returns the next bytes without consuming them.
 func (c *countingReader) Peek(n int) ([]byte, error) { return c.r.Peek(n) }
+
+// readFull reads exactly len(p) bytes, as [io.ReadFull] does, through
+// Peek and Discard, so that p, often an array on the stack, does not
+// escape to the heap.
+func (c *countingReader) readFull(p []byte) (int, error) {
+	b, err := c.r.Peek(len(p))
+	n := copy(p, b)
+	c.Discard(n)
+	switch {
+	case n == len(p):
+		return n, nil
+	case n == 0 && errors.Is(err, io.EOF):
+		return 0, io.EOF
+	case errors.Is(err, io.EOF):
+		return n, io.ErrUnexpectedEOF
+	}
+	return n, err
+}
 
 // Discard skips n bytes.
 func (c *countingReader) Discard(n int) (int, error) {
@@ -327,6 +353,23 @@ type elementReader struct {
 	explicit bool
 }
 
+// uint16 decodes b in the reader's byte order. A switch on the two orders,
+// not a call through [binary.ByteOrder], keeps b on the caller's stack.
+func (er *elementReader) uint16(b []byte) uint16 {
+	if er.order == binary.BigEndian {
+		return binary.BigEndian.Uint16(b)
+	}
+	return binary.LittleEndian.Uint16(b)
+}
+
+// uint32 decodes b in the reader's byte order, as uint16 does.
+func (er *elementReader) uint32(b []byte) uint32 {
+	if er.order == binary.BigEndian {
+		return binary.BigEndian.Uint32(b)
+	}
+	return binary.LittleEndian.Uint32(b)
+}
+
 // longVRs have a 4-byte length after two reserved bytes in explicit VR
 // encodings (PS3.5 7.1.2).
 var longVRs = "OB OD OF OL OV OW SQ SV UC UN UR UT UV"
@@ -335,40 +378,62 @@ var longVRs = "OB OD OF OL OV OW SQ SV UC UN UR UT UV"
 // io.EOF.
 func (er *elementReader) header() (elementHeader, error) {
 	var b [8]byte
-	if _, err := io.ReadFull(er.r, b[:4]); err != nil {
+	if _, err := er.r.readFull(b[:4]); err != nil {
 		if errors.Is(err, io.EOF) {
 			return elementHeader{}, io.EOF
 		}
 		return elementHeader{}, eofAsShort(err)
 	}
-	e := elementHeader{tag: dicomTag{er.order.Uint16(b[0:]), er.order.Uint16(b[2:])}}
+	e := elementHeader{tag: dicomTag{er.uint16(b[0:]), er.uint16(b[2:])}}
 
 	// Items and delimiters have no VR in any encoding (PS3.5 7.5).
 	if !er.explicit || e.tag.group == 0xFFFE {
-		if _, err := io.ReadFull(er.r, b[4:8]); err != nil {
+		if _, err := er.r.readFull(b[4:8]); err != nil {
 			return e, eofAsShort(err)
 		}
-		e.length = er.order.Uint32(b[4:])
+		e.length = er.uint32(b[4:])
 		return e, nil
 	}
-	if _, err := io.ReadFull(er.r, b[4:8]); err != nil {
+	if _, err := er.r.readFull(b[4:8]); err != nil {
 		return e, eofAsShort(err)
 	}
-	e.vr = string(b[4:6])
+	e.vr = vrName(b[4:6])
 	if !isVR(e.vr) {
 		return e, fmt.Errorf("element %s has no valid VR (%q)", e.tag, e.vr)
 	}
 	if strings.Contains(longVRs, e.vr) {
 		var l [4]byte
-		if _, err := io.ReadFull(er.r, l[:]); err != nil {
+		if _, err := er.r.readFull(l[:]); err != nil {
 			return e, eofAsShort(err)
 		}
-		e.length = er.order.Uint32(l[:])
+		e.length = er.uint32(l[:])
 		return e, nil
 	}
-	e.length = uint32(er.order.Uint16(b[6:]))
+	e.length = uint32(er.uint16(b[6:]))
 	return e, nil
 }
+
+// vrName returns b as a string, without an allocation for the VRs of
+// PS3.5 6.2.
+func vrName(b []byte) string {
+	switch string(b) {
+	case "AE", "AS", "AT", "CS", "DA", "DS", "DT", "FL", "FD", "IS", "LO", "LT",
+		"OB", "OD", "OF", "OL", "OV", "OW", "PN", "SH", "SL", "SQ", "SS", "ST",
+		"SV", "TM", "UC", "UI", "UL", "UN", "UR", "US", "UT", "UV":
+		return vrNames[string(b)]
+	}
+	return string(b)
+}
+
+// vrNames holds the strings vrName returns.
+var vrNames = func() map[string]string {
+	m := map[string]string{}
+	for _, vr := range strings.Fields("AE AS AT CS DA DS DT FL FD IS LO LT OB OD OF OL " +
+		"OV OW PN SH SL SQ SS ST SV TM UC UI UL UN UR US UT UV") {
+		m[vr] = vr
+	}
+	return m
+}()
 
 // isVR reports whether s is two upper-case letters, the form of every VR.
 func isVR(s string) bool {

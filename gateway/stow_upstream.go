@@ -60,6 +60,12 @@ const (
 	startThreshold = 1 << 20
 	// upstreamBuffer is the size of the writes into a streaming body.
 	upstreamBuffer = 64 << 10
+	// maxPresize bounds the room made at once for the gathered body from
+	// the client's Content-Length, which the client may overstate.
+	maxPresize = 256 << 10
+	// presizeSlack is room for the upstream body's multipart framing,
+	// which may be longer than the client's.
+	presizeSlack = 1 << 10
 )
 
 // errWriteStalled is the cause of an upstream request aborted because a
@@ -85,6 +91,11 @@ func (sr *stowRequest) upstream() (*upstreamStow, error) {
 	ctx, cancel := context.WithCancel(context.WithoutCancel(sr.ctx))
 	up := &upstreamStow{sr: sr, ctx: ctx, cancel: cancel, timeout: sr.s.cfg.UpstreamTimeout,
 		done: make(chan struct{})}
+	// Room for the whole body at once: a small request gathers it without
+	// growing the buffer step by step.
+	if n := sr.bodySize; n > 0 {
+		up.buf.Grow(int(min(n+presizeSlack, maxPresize)))
+	}
 	up.sw = dicomweb.NewStowWriter(up)
 	up.watchdog = time.AfterFunc(time.Hour, func() { up.abort(errWriteStalled) })
 	up.watchdog.Stop()
