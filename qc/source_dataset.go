@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"strconv"
-	"strings"
 
 	"github.com/suyashkumar/dicom"
 	"github.com/suyashkumar/dicom/pkg/dicomio"
@@ -80,29 +79,24 @@ type datasetAttrs []*dicom.Element
 // find returns the element with tag t, or nil.
 func (d datasetAttrs) find(t tag.Tag) *dicom.Element { return item(d).get(t) }
 
+// strings returns the values of a string element as item.strs reads them
+// (an OB or UN value as one string), integers written as text, and nil for
+// one empty value.
 func (d datasetAttrs) strings(t tag.Tag) []string {
-	e := d.find(t)
-	if e == nil || e.Value == nil {
+	if e := d.find(t); e != nil && e.Value != nil {
+		if v, ok := e.Value.GetValue().([]int); ok {
+			out := make([]string, len(v))
+			for i, n := range v {
+				out[i] = strconv.Itoa(n)
+			}
+			return out
+		}
+	}
+	out := item(d).strs(t)
+	if len(out) == 1 && out[0] == "" {
 		return nil
 	}
-	switch v := e.Value.GetValue().(type) {
-	case []string:
-		out := make([]string, 0, len(v))
-		for _, s := range v {
-			out = append(out, strings.Trim(s, " \x00"))
-		}
-		if len(out) == 1 && out[0] == "" {
-			return nil
-		}
-		return out
-	case []int:
-		out := make([]string, len(v))
-		for i, n := range v {
-			out[i] = strconv.Itoa(n)
-		}
-		return out
-	}
-	return nil
+	return out
 }
 
 func (d datasetAttrs) floats(t tag.Tag) ([]float64, error) {
