@@ -433,15 +433,17 @@ func FuzzPartReader(f *testing.F) {
 	} {
 		f.Add([]byte(s))
 	}
-	// A real STOW-RS body of one small DICOM file, when the data is there.
-	if data, err := os.ReadFile(filepath.Join(realDir, crFile)); err == nil {
-		var b bytes.Buffer
-		sw := NewStowWriter(&b)
-		w, _ := sw.CreatePart()
-		w.Write(data)
-		sw.Close()
-		f.Add(bytes.ReplaceAll(b.Bytes(), []byte(sw.Boundary()), []byte("b")))
+	// A real STOW-RS body of one small DICOM file.
+	data, err := os.ReadFile(filepath.Join(realDir, crFile))
+	if err != nil {
+		f.Fatalf("reading real test data (the qc package keeps it in testdata/real): %v", err)
 	}
+	var b bytes.Buffer
+	sw := NewStowWriter(&b)
+	w, _ := sw.CreatePart()
+	w.Write(data)
+	sw.Close()
+	f.Add(bytes.ReplaceAll(b.Bytes(), []byte(sw.Boundary()), []byte("b")))
 	f.Fuzz(func(t *testing.T, body []byte) {
 		got, err := readParts(bytes.NewReader(body), "b", PartLimits{MaxParts: 50})
 		if err != nil {

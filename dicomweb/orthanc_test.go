@@ -152,7 +152,8 @@ func stowBody(t *testing.T, files ...string) (*bytes.Buffer, string) {
 	for _, f := range files {
 		data, err := os.ReadFile(filepath.Join(realDir, f))
 		if err != nil {
-			t.Skipf("real test data missing (%v); the qc package keeps it in testdata/real", err)
+			t.Fatalf("reading real test data (the qc package keeps it in testdata/real): %v",
+				err)
 		}
 		w, err := sw.CreatePart()
 		if err != nil {
